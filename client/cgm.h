@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libcgm: client library for cgmd, the cgroup manager daemon */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Every function returns 0 or a negative errno. On failure the handle keeps the daemon's
+ * D-Bus error name and its message (cgm_error_name(), cgm_error_message()) until the next
+ * call on the same handle. A handle may be used from one thread at a time; different handles
+ * are independent. The library keeps no global state and never logs.
+ *
+ * Paths: an absolute path is a cgroup as the caller sees it (its cgroup namespace); a relative
+ * path (including "") is relative to the caller's home, or for root to the daemon's base.
+ */
+
+typedef struct cgm cgm;
+
+typedef struct cgm_kv {
+        char *key;
+        char *value;
+} cgm_kv;
+
+typedef struct cgm_counter {
+        char *name;
+        uint64_t value;
+} cgm_counter;
+
+#define CGM_REMOVE_RECURSIVE 0x1u
+#define CGM_REMOVE_KILL 0x2u
+
+/**
+ * cgm_connect() - open a connection to cgmd
+ * @hp:     receives the handle
+ * @socket: socket path; NULL means $CGM_SOCKET, else /run/cgm/cgm.sock
+ *
+ * Return: 0; -ENOMEM; -ENOENT/-ECONNREFUSED/-EACCES when the daemon cannot be reached (the
+ * handle is still returned so that cgm_error_message() can say why; free it with cgm_free()).
+ */
+int cgm_connect(cgm **hp, const char *socket);
+void cgm_free(cgm *h);
+/** cgm_set_timeout() - reply timeout per call in milliseconds (default 25000; -1 = default) */
+void cgm_set_timeout(cgm *h, int timeout_ms);
+const char *cgm_error_message(const cgm *h);
+/** cgm_error_name() - D-Bus error name of the last failure, e.g. "org.cgm.Error.NotFound" */
+const char *cgm_error_name(const cgm *h);
+
+void cgm_strv_free(char **v);
+void cgm_kv_free(cgm_kv *kv, size_t n);
+void cgm_counters_free(cgm_counter *c, size_t n);
+
+int cgm_ping(cgm *h);
+int cgm_version(cgm *h, char **versionp, unsigned *api_levelp, char ***featuresp);
+/**
+ * cgm_whoami() - the caller as the daemon sees it
+ * @uidp:    principal uid
+ * @homep:   home cgroup ("" when none is delegated; root's home is the base)
+ * @cgroupp: the caller's current cgroup
+ * @limitsp: the home's limits (key, value), may be NULL
+ */
+int cgm_whoami(cgm *h, uid_t *uidp, char **homep, char **cgroupp, cgm_kv **limitsp,
+               size_t *n_limitsp);
+/** cgm_create() - create @path with initial settings; *@createdp (may be NULL) = its absolute path */
+int cgm_create(cgm *h, const char *path, const cgm_kv *settings, size_t n_settings,
+               char **createdp);
+int cgm_remove(cgm *h, const char *path, unsigned flags);
+int cgm_set(cgm *h, const char *path, const cgm_kv *settings, size_t n_settings);
+/** cgm_get() - read keys; @keys is NULL-terminated, NULL or empty = every key the cgroup has */
+int cgm_get(cgm *h, const char *path, const char *const *keys, cgm_kv **valuesp, size_t *np);
+/** cgm_list() - absolute paths of the children (all descendants when @recursive) */
+int cgm_list(cgm *h, const char *path, bool recursive, char ***pathsp);
+/**
+ * cgm_procs() - pids in @path (and below when @recursive), as cgmd's pid namespace numbers
+ * them: the caller's own outside containers (translation for namespaced callers: not yet)
+ */
+int cgm_procs(cgm *h, const char *path, bool recursive, pid_t **pidsp, size_t *np);
+/** cgm_move() - move processes, named by pid in the caller's pid namespace (sent as pidfds) */
+int cgm_move(cgm *h, const char *path, const pid_t *pids, size_t n);
+int cgm_move_pidfds(cgm *h, const char *path, const int *pidfds, size_t n);
+/** cgm_move_self() - move the calling process (the one that opened the connection) */
+int cgm_move_self(cgm *h, const char *path);
+int cgm_proc_cgroup(cgm *h, pid_t pid, char **pathp);
+int cgm_proc_cgroup_pidfd(cgm *h, int pidfd, char **pathp);
+/** cgm_kill() - signal every process in the subtree; *@n_killedp (may be NULL) = count */
+int cgm_kill(cgm *h, const char *path, int signal, unsigned *n_killedp);
+int cgm_freeze(cgm *h, const char *path);
+int cgm_thaw(cgm *h, const char *path);
+/** cgm_stat() - counters: memory.current, memory.peak, cpu.usage_usec, pids.current, ... */
+int cgm_stat(cgm *h, const char *path, cgm_counter **countersp, size_t *np);
+/** cgm_chown() - root only: delegate @path to @uid (it becomes that uid's home) */
+int cgm_chown(cgm *h, const char *path, uid_t uid);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,1358 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libcgm: the client side of the cgmd wire protocol */
+
+/*
+ * One handle is one private, peer-to-peer libdbus connection to cgmd. There is no bus daemon,
+ * so the connection is opened with dbus_connection_open_private(), never shared with the rest
+ * of the process, never registered with Hello, and closed explicitly in cgm_free(). The library
+ * keeps no state outside the handle and never writes to stdout, stderr or syslog: whatever goes
+ * wrong is returned as a negative errno, and the sentence that explains it stays on the handle
+ * until the next call.
+ *
+ * Three kinds of failure reach the caller, and cgm_error_name() tells them apart:
+ *
+ *  - the daemon answered with a D-Bus error: the name (CGM_ERR_*) and its message are kept
+ *    verbatim and the errno comes from cgm_error_name_to_errno(), the table both sides share;
+ *  - the daemon could not be reached or stopped answering (socket missing, refused, no
+ *    permission on it, connection lost, timeout): no name, -ENOENT, -ECONNREFUSED, -EACCES,
+ *    -ECONNRESET or -ETIMEDOUT, and a message that says what to try next;
+ *  - the arguments were refused before anything was sent: no name, -EINVAL, -E2BIG, ... .
+ *
+ * Every string is checked before it is appended. libdbus treats invalid UTF-8 as a programming
+ * error of its caller and, by default, prints a warning and aborts the process; a library must
+ * not let bad input from its own caller do that. Counts are checked against the limits in
+ * common/protocol.h so that the caller gets a precise message instead of the daemon's refusal.
+ *
+ * Authentication is lazy: cgm_connect() only connects the socket (which is what can fail with
+ * ENOENT, ECONNREFUSED or EACCES), and the SASL exchange runs inside the first call, bounded by
+ * that call's timeout, so cgm_set_timeout() also bounds the handshake. Only the calls that pass
+ * fds (Move, ProcCgroup) must finish the handshake first, since whether fds can be passed is
+ * negotiated in it. $CGM_SOCKET is read with secure_getenv(), so a setuid caller cannot be
+ * pointed at a socket of the invoking user's choosing.
+ *
+ * Results: output pointers are written only on success. Arrays come with their count and also
+ * end with a zeroed entry (NULL for string arrays), and are never NULL on success, so an empty
+ * answer is an empty array. Output pointers the caller does not want may be NULL, except where
+ * the kernel-doc says otherwise.
+ *
+ * Processes are named by pidfds. A pid is turned into one with pidfd_open(2), which resolves it
+ * in the caller's own pid namespace; from then on the daemon never has to trust a number.
+ */
+
+#include <dbus/dbus.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgm.h"
+#include "cleanup.h"
+#include "error.h"
+#include "protocol.h"
+
+/* Headers older than Linux 5.3 lack the number; it is the same on every architecture. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* Default reply timeout. It matches libdbus' own default, and is long enough for the daemon's
+ * slow paths (waiting for a killed subtree to empty, lowering memory.max). */
+#define CGM_TIMEOUT_DEFAULT_MS 25000
+
+#define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path))
+
+struct cgm {
+        DBusConnection *conn;
+        int timeout_ms;
+        char socket[SOCKET_PATH_MAX];
+        bool fds_safe; /* a round trip completed: the daemon reads with fd support now */
+        /* Fixed buffers, so that recording a failure can never fail itself. D-Bus names are at
+         * most 255 bytes; longer messages are cut. */
+        char error_name[256];
+        char error_message[512];
+};
+
+static void error_clear(cgm *h)
+{
+        h->error_name[0] = '\0';
+        h->error_message[0] = '\0';
+}
+
+static int fail(cgm *h, int code, const char *name, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int fail(cgm *h, int code, const char *name, const char *fmt, ...)
+{
+        va_list ap;
+
+        snprintf(h->error_name, sizeof(h->error_name), "%s", name ? name : "");
+        va_start(ap, fmt);
+        vsnprintf(h->error_message, sizeof(h->error_message), fmt, ap);
+        va_end(ap);
+        return code;
+}
+
+/* strerror() rather than strerror_r(): the latter has two incompatible forms (GNU, XSI) and
+ * both glibc and musl return static text for every errno this file passes. */
+static const char *errno_text(int code)
+{
+        return strerror(code < 0 ? -code : code);
+}
+
+static const char *hint_unreachable(void)
+{
+        return "is cgmd running? start it, or set CGM_SOCKET (cgm -s) to its socket";
+}
+
+/* ---- argument checks ------------------------------------------------------------------- */
+
+/* Longest key: a controller prefix, a dot and a file name (hugetlb.<size>.max is the longest). */
+#define KEY_MAX 128
+
+/* @what names the argument in the message, @too_long is the errno for an overlong one. */
+static int check_string(cgm *h, const char *what, const char *s, size_t max, int too_long)
+{
+        size_t len;
+
+        if (!s)
+                return fail(h, -EINVAL, NULL, "the %s is NULL", what);
+        len = strlen(s);
+        if (len > max)
+                return fail(h, too_long, NULL, "the %s is %zu bytes long, at most %zu are accepted",
+                            what, len, max);
+        if (!dbus_validate_utf8(s, NULL))
+                return fail(h, -EINVAL, NULL, "the %s is not valid UTF-8", what);
+        return 0;
+}
+
+static int check_path(cgm *h, const char *path)
+{
+        return check_string(h, "path", path, CGM_PATH_MAX, -ENAMETOOLONG);
+}
+
+static int check_key(cgm *h, const char *key)
+{
+        int r;
+
+        r = check_string(h, "key", key, KEY_MAX, -EINVAL);
+        if (r < 0)
+                return r;
+        if (!key[0])
+                return fail(h, -EINVAL, NULL, "a key is empty");
+        return 0;
+}
+
+static int check_settings(cgm *h, const cgm_kv *settings, size_t n)
+{
+        int r;
+
+        if (n > CGM_SETTINGS_MAX)
+                return fail(h, -E2BIG, NULL, "%zu settings given, at most %d fit in one call", n,
+                            CGM_SETTINGS_MAX);
+        if (n > 0 && !settings)
+                return fail(h, -EINVAL, NULL, "settings is NULL but %zu are counted", n);
+        for (size_t i = 0; i < n; i++) {
+                const char *value = settings[i].value;
+
+                r = check_key(h, settings[i].key);
+                if (r < 0)
+                        return r;
+                if (!value)
+                        return fail(h, -EINVAL, NULL, "the value of `%s` is NULL",
+                                    settings[i].key);
+                if (strlen(value) >= CGM_VALUE_MAX)
+                        return fail(h, -EINVAL, NULL,
+                                    "the value of `%s` is %zu bytes long, at most %d are "
+                                    "accepted",
+                                    settings[i].key, strlen(value), CGM_VALUE_MAX - 1);
+                if (!dbus_validate_utf8(value, NULL))
+                        return fail(h, -EINVAL, NULL, "the value of `%s` is not valid UTF-8",
+                                    settings[i].key);
+        }
+        return 0;
+}
+
+/* ---- messages --------------------------------------------------------------------------- */
+
+static int message_new(cgm *h, const char *method, DBusMessage **mp)
+{
+        DBusMessage *m;
+
+        m = dbus_message_new_method_call(NULL, CGM_DBUS_PATH, CGM_DBUS_INTERFACE, method);
+        if (!m)
+                return fail(h, -ENOMEM, NULL, "out of memory (%s)", method);
+        *mp = m;
+        return 0;
+}
+
+static int oom(cgm *h, const char *method)
+{
+        return fail(h, -ENOMEM, NULL, "out of memory (%s)", method);
+}
+
+static bool append_string(DBusMessageIter *it, const char *s)
+{
+        return dbus_message_iter_append_basic(it, DBUS_TYPE_STRING, &s);
+}
+
+static bool append_settings(DBusMessageIter *it, const cgm_kv *settings, size_t n)
+{
+        DBusMessageIter dict, entry;
+
+        if (!dbus_message_iter_open_container(it, DBUS_TYPE_ARRAY, "{ss}", &dict))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (!dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry))
+                        goto fail;
+                if (!append_string(&entry, settings[i].key) ||
+                    !append_string(&entry, settings[i].value)) {
+                        dbus_message_iter_abandon_container(&dict, &entry);
+                        goto fail;
+                }
+                if (!dbus_message_iter_close_container(&dict, &entry))
+                        goto fail;
+        }
+        if (!dbus_message_iter_close_container(it, &dict))
+                return false;
+        return true;
+fail:
+        dbus_message_iter_abandon_container(it, &dict);
+        return false;
+}
+
+/* Message for a libdbus error that did not come from the daemon, and whether it is one. */
+static int transport_error(cgm *h, const char *method, const DBusError *e)
+{
+        if (dbus_error_has_name(e, DBUS_ERROR_NO_MEMORY))
+                return oom(h, method);
+        if (!dbus_connection_get_is_connected(h->conn) ||
+            dbus_error_has_name(e, DBUS_ERROR_DISCONNECTED))
+                return fail(h, -ECONNRESET, NULL,
+                            "the connection to cgmd at `%s` was closed during %s (the daemon "
+                            "exited, or refused this client); %s",
+                            h->socket, method, hint_unreachable());
+        return fail(h, -ETIMEDOUT, NULL,
+                    "cgmd at `%s` did not answer %s within %d ms; it may be overloaded or hung",
+                    h->socket, method, h->timeout_ms);
+}
+
+static bool is_transport_error(const DBusError *e)
+{
+        return dbus_error_has_name(e, DBUS_ERROR_NO_REPLY) ||
+               dbus_error_has_name(e, DBUS_ERROR_TIMEOUT) ||
+               dbus_error_has_name(e, DBUS_ERROR_TIMED_OUT) ||
+               dbus_error_has_name(e, DBUS_ERROR_DISCONNECTED) ||
+               dbus_error_has_name(e, DBUS_ERROR_NO_MEMORY);
+}
+
+/* Errors libdbus itself raises on the daemon's side (unknown method, bad signature, ...). */
+static int standard_error_to_errno(const char *name)
+{
+        static const struct {
+                const char *name;
+                int code;
+        } table[] = {
+                { DBUS_ERROR_UNKNOWN_METHOD, EOPNOTSUPP },
+                { DBUS_ERROR_UNKNOWN_OBJECT, EOPNOTSUPP },
+                { DBUS_ERROR_UNKNOWN_INTERFACE, EOPNOTSUPP },
+                { DBUS_ERROR_NOT_SUPPORTED, EOPNOTSUPP },
+                { DBUS_ERROR_INVALID_ARGS, EINVAL },
+                { DBUS_ERROR_INVALID_SIGNATURE, EINVAL },
+                { DBUS_ERROR_ACCESS_DENIED, EACCES },
+                { DBUS_ERROR_AUTH_FAILED, EACCES },
+                { DBUS_ERROR_LIMITS_EXCEEDED, EDQUOT },
+                { DBUS_ERROR_NO_MEMORY, ENOMEM },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (strcmp(name, table[i].name) == 0)
+                        return table[i].code;
+        return 0;
+}
+
+static int daemon_error(cgm *h, const char *method, const DBusError *e)
+{
+        int code = 0;
+
+        if (strncmp(e->name, CGM_ERROR_PREFIX, strlen(CGM_ERROR_PREFIX)) != 0)
+                code = standard_error_to_errno(e->name);
+        if (code == 0)
+                code = cgm_error_name_to_errno(e->name);
+        if (code <= 0)
+                code = EIO;
+        if (!e->message || !e->message[0])
+                return fail(h, -code, e->name, "cgmd refused %s (%s)", method,
+                            e->name);
+        return fail(h, -code, e->name, "%s", e->message);
+}
+
+/*
+ * call() - send @m, wait for the reply, check its signature
+ *
+ * Anything else that arrives meanwhile (there is nothing else in this protocol yet, but signals
+ * may follow) is dropped, so that the incoming queue cannot grow behind a caller that only
+ * makes calls.
+ */
+static int call(cgm *h, DBusMessage *m, const char *method, const char *reply_signature,
+                DBusMessage **replyp)
+{
+        _cleanup_dbus_error_ DBusError e = DBUS_ERROR_INIT;
+        _cleanup_message_ DBusMessage *reply = NULL;
+        DBusMessage *other;
+
+        reply = dbus_connection_send_with_reply_and_block(h->conn, m, h->timeout_ms, &e);
+        while ((other = dbus_connection_pop_message(h->conn)))
+                dbus_message_unref(other);
+        if (!reply) {
+                if (!dbus_error_is_set(&e))
+                        return oom(h, method);
+                if (is_transport_error(&e) || !dbus_connection_get_is_connected(h->conn))
+                        return transport_error(h, method, &e);
+                return daemon_error(h, method, &e);
+        }
+        if (!dbus_message_has_signature(reply, reply_signature))
+                return fail(h, -EPROTO, NULL,
+                            "cgmd replied to %s with signature `%s`, expected `%s`; are cgm "
+                            "and cgmd the same version?",
+                            method, dbus_message_get_signature(reply), reply_signature);
+        if (replyp)
+                *replyp = TAKE_PTR(reply);
+        return 0;
+}
+
+/* The common shape: one path argument, a reply to be parsed by the caller. */
+static int call_path(cgm *h, const char *method, const char *path, const char *reply_signature,
+                     DBusMessage **replyp)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        int r;
+
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        r = message_new(h, method, &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &path, DBUS_TYPE_INVALID))
+                return oom(h, method);
+        return call(h, m, method, reply_signature, replyp);
+}
+
+/* ---- reply parsing ---------------------------------------------------------------------- */
+
+static int read_strv(DBusMessageIter *it, char ***vp)
+{
+        DBusMessageIter sub;
+        char **v;
+        size_t n = 0, i = 0;
+
+        dbus_message_iter_recurse(it, &sub);
+        n = (size_t)dbus_message_iter_get_element_count(it);
+        v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        while (i < n && dbus_message_iter_get_arg_type(&sub) == DBUS_TYPE_STRING) {
+                const char *s;
+
+                dbus_message_iter_get_basic(&sub, &s);
+                v[i] = strdup(s);
+                if (!v[i]) {
+                        cgm_strv_free(v);
+                        return -ENOMEM;
+                }
+                i++;
+                dbus_message_iter_next(&sub);
+        }
+        *vp = v;
+        return 0;
+}
+
+static int read_kv(DBusMessageIter *it, cgm_kv **kvp, size_t *np)
+{
+        DBusMessageIter dict, entry;
+        cgm_kv *kv;
+        size_t n, i = 0;
+
+        n = (size_t)dbus_message_iter_get_element_count(it);
+        dbus_message_iter_recurse(it, &dict);
+        /* One more, zeroed: the array also ends with { NULL, NULL }. */
+        kv = calloc(n + 1, sizeof(*kv));
+        if (!kv)
+                return -ENOMEM;
+        while (i < n && dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
+                const char *key, *value;
+
+                dbus_message_iter_recurse(&dict, &entry);
+                dbus_message_iter_get_basic(&entry, &key);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_get_basic(&entry, &value);
+                kv[i].key = strdup(key);
+                kv[i].value = strdup(value);
+                i++;
+                if (!kv[i - 1].key || !kv[i - 1].value) {
+                        cgm_kv_free(kv, i);
+                        return -ENOMEM;
+                }
+                dbus_message_iter_next(&dict);
+        }
+        *kvp = kv;
+        *np = i;
+        return 0;
+}
+
+static int read_counters(DBusMessageIter *it, cgm_counter **cp, size_t *np)
+{
+        DBusMessageIter dict, entry;
+        cgm_counter *c;
+        size_t n, i = 0;
+
+        n = (size_t)dbus_message_iter_get_element_count(it);
+        dbus_message_iter_recurse(it, &dict);
+        c = calloc(n + 1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        while (i < n && dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
+                const char *name;
+                dbus_uint64_t value;
+
+                dbus_message_iter_recurse(&dict, &entry);
+                dbus_message_iter_get_basic(&entry, &name);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_get_basic(&entry, &value);
+                c[i].name = strdup(name);
+                c[i].value = value;
+                if (!c[i++].name) {
+                        cgm_counters_free(c, i);
+                        return -ENOMEM;
+                }
+                dbus_message_iter_next(&dict);
+        }
+        *cp = c;
+        *np = i;
+        return 0;
+}
+
+/* The single string a Create or ProcCgroup reply carries. */
+static int reply_string(cgm *h, const char *method, DBusMessage *reply, char **sp)
+{
+        const char *s = NULL;
+
+        if (!sp)
+                return 0;
+        if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &s, DBUS_TYPE_INVALID))
+                return oom(h, method);
+        *sp = strdup(s);
+        if (!*sp)
+                return oom(h, method);
+        return 0;
+}
+
+/* ---- connection ------------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run the SASL handshake to its end. libdbus would do it inside the first blocking call, but
+ * whether unix fds may be sent is only known once it is over, and libdbus refuses a message
+ * with fds before that.
+ */
+static int authenticate(cgm *h, const char *method)
+{
+        int64_t deadline = now_ms() + h->timeout_ms;
+
+        while (!dbus_connection_get_is_authenticated(h->conn)) {
+                int64_t left = deadline - now_ms();
+
+                if (!dbus_connection_get_is_connected(h->conn))
+                        return fail(h, -ECONNRESET, NULL,
+                                    "cgmd at `%s` closed the connection during "
+                                    "authentication for %s; %s",
+                                    h->socket, method, hint_unreachable());
+                if (left <= 0)
+                        return fail(h, -ETIMEDOUT, NULL,
+                                    "cgmd at `%s` did not complete authentication for %s "
+                                    "within %d ms",
+                                    h->socket, method, h->timeout_ms);
+                (void)dbus_connection_read_write(h->conn, (int)left);
+        }
+        /*
+         * libdbus's client sends BEGIN and may send the next message right behind it. The
+         * server reads its authentication lines without a control buffer, so if one read takes
+         * BEGIN and the start of a message carrying SCM_RIGHTS, the kernel discards the fds and
+         * the server drops the connection as corrupt (seen here on about a third of first
+         * Moves). One round trip without fds first guarantees the server has left
+         * authentication before any fd is on the wire.
+         */
+        if (!h->fds_safe) {
+                int r = cgm_ping(h);
+                if (r < 0)
+                        return r;
+                h->fds_safe = true;
+        }
+        return 0;
+}
+
+/**
+ * cgm_connect() - open a private connection to cgmd
+ * @hp:     receives the handle (also on a connection failure, so the message can be read)
+ * @socket: socket path; NULL or "" means $CGM_SOCKET, else CGM_DEFAULT_SOCKET
+ *
+ * Only the socket is connected here; authentication happens in the first call.
+ *
+ * Return: 0; -EINVAL when @hp is NULL; -ENOMEM (*@hp is then NULL); -ENAMETOOLONG for a path
+ * that does not fit a socket address; -ENOENT, -ECONNREFUSED or -EACCES when the daemon cannot
+ * be reached.
+ */
+int cgm_connect(cgm **hp, const char *socket)
+{
+        _cleanup_dbus_error_ DBusError e = DBUS_ERROR_INIT;
+        _cleanup_free_ char *address = NULL;
+        _cleanup_free_ cgm *h = NULL;
+        char *escaped;
+        int code;
+
+        if (!hp)
+                return -EINVAL;
+        *hp = NULL;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->timeout_ms = CGM_TIMEOUT_DEFAULT_MS;
+
+        if (!socket || !socket[0])
+                socket = secure_getenv("CGM_SOCKET");
+        if (!socket || !socket[0])
+                socket = CGM_DEFAULT_SOCKET;
+        if (strlen(socket) >= sizeof(h->socket)) {
+                snprintf(h->socket, sizeof(h->socket), "%.*s...", (int)sizeof(h->socket) - 4,
+                         socket);
+                code = fail(h, -ENAMETOOLONG, NULL,
+                            "socket path `%s` is longer than a Unix socket address allows (%zu "
+                            "bytes)",
+                            h->socket, sizeof(h->socket) - 1);
+                *hp = TAKE_PTR(h);
+                return code;
+        }
+        memcpy(h->socket, socket, strlen(socket) + 1);
+        if (!dbus_validate_utf8(h->socket, NULL)) {
+                code = fail(h, -EINVAL, NULL, "socket path is not valid UTF-8");
+                *hp = TAKE_PTR(h);
+                return code;
+        }
+
+        escaped = dbus_address_escape_value(h->socket);
+        if (!escaped)
+                return -ENOMEM;
+        if (asprintf(&address, "unix:path=%s", escaped) < 0) {
+                address = NULL;
+                dbus_free(escaped);
+                return -ENOMEM;
+        }
+        dbus_free(escaped);
+
+        h->conn = dbus_connection_open_private(address, &e);
+        if (!h->conn) {
+                if (dbus_error_has_name(&e, DBUS_ERROR_NO_MEMORY))
+                        return -ENOMEM;
+                if (dbus_error_has_name(&e, DBUS_ERROR_FILE_NOT_FOUND))
+                        code = -ENOENT;
+                else if (dbus_error_has_name(&e, DBUS_ERROR_ACCESS_DENIED))
+                        code = -EACCES;
+                else if (dbus_error_has_name(&e, DBUS_ERROR_NO_SERVER))
+                        code = -ECONNREFUSED;
+                else if (dbus_error_has_name(&e, DBUS_ERROR_TIMEOUT) ||
+                         dbus_error_has_name(&e, DBUS_ERROR_TIMED_OUT))
+                        code = -ETIMEDOUT;
+                else
+                        code = 0;
+                if (code == -EACCES)
+                        fail(h, code, NULL,
+                             "cannot connect to cgmd at `%s`: %s; this user may not open the "
+                             "socket",
+                             h->socket, errno_text(code));
+                else if (code)
+                        fail(h, code, NULL, "cannot connect to cgmd at `%s`: %s; %s", h->socket,
+                             errno_text(code), hint_unreachable());
+                else
+                        code = fail(h, -ECONNREFUSED, NULL,
+                                    "cannot connect to cgmd at `%s`: %s; %s", h->socket,
+                                    e.message ? e.message : e.name, hint_unreachable());
+                *hp = TAKE_PTR(h);
+                return code;
+        }
+        /* Private connections default to this already; a library must never exit. */
+        dbus_connection_set_exit_on_disconnect(h->conn, false);
+        *hp = TAKE_PTR(h);
+        return 0;
+}
+
+/** cgm_free() - close the connection and free the handle; NULL is accepted */
+void cgm_free(cgm *h)
+{
+        if (!h)
+                return;
+        if (h->conn) {
+                dbus_connection_close(h->conn);
+                dbus_connection_unref(h->conn);
+        }
+        free(h);
+}
+
+/**
+ * cgm_set_timeout() - reply timeout per call
+ * @h:          handle
+ * @timeout_ms: milliseconds; -1 (or any value <= 0) restores the default of 25000
+ */
+void cgm_set_timeout(cgm *h, int timeout_ms)
+{
+        if (!h)
+                return;
+        h->timeout_ms = timeout_ms > 0 ? timeout_ms : CGM_TIMEOUT_DEFAULT_MS;
+}
+
+/** cgm_error_message() - why the last call failed; "" when it did not (or @h is NULL) */
+const char *cgm_error_message(const cgm *h)
+{
+        return h ? h->error_message : "";
+}
+
+/** cgm_error_name() - D-Bus error name of the daemon's refusal; NULL when it did not refuse */
+const char *cgm_error_name(const cgm *h)
+{
+        return h && h->error_name[0] ? h->error_name : NULL;
+}
+
+/** cgm_strv_free() - free a NULL-terminated string array returned by libcgm */
+void cgm_strv_free(char **v)
+{
+        strv_free(v);
+}
+
+/** cgm_kv_free() - free @n key/value pairs and the array */
+void cgm_kv_free(cgm_kv *kv, size_t n)
+{
+        if (!kv)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                free(kv[i].key);
+                free(kv[i].value);
+        }
+        free(kv);
+}
+
+/** cgm_counters_free() - free @n counters and the array */
+void cgm_counters_free(cgm_counter *c, size_t n)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < n; i++)
+                free(c[i].name);
+        free(c);
+}
+
+/*
+ * Every entry point starts here. A NULL handle has nowhere to keep a message; a handle whose
+ * connect failed keeps the message that says why and answers -ENOTCONN.
+ */
+#define BEGIN(h)                                                                                   \
+        do {                                                                                       \
+                if (!(h))                                                                          \
+                        return -EINVAL;                                                            \
+                if (!(h)->conn)                                                                    \
+                        return -ENOTCONN;                                                          \
+                error_clear(h);                                                                    \
+        } while (0)
+
+/* ---- methods ---------------------------------------------------------------------------- */
+
+/**
+ * cgm_ping() - check that the daemon answers
+ * @h: handle
+ *
+ * Return: 0, or a transport error (-ECONNRESET, -ETIMEDOUT, ...).
+ */
+int cgm_ping(cgm *h)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        int r;
+
+        BEGIN(h);
+        r = message_new(h, "Ping", &m);
+        if (r < 0)
+                return r;
+        return call(h, m, "Ping", "", NULL);
+}
+
+/**
+ * cgm_version() - the daemon's version, API level and features
+ * @h:         handle
+ * @versionp:  version string (free()); may be NULL
+ * @api_levelp: API level (CGM_API_LEVEL of the daemon); may be NULL
+ * @featuresp: NULL-terminated feature names (cgm_strv_free()); may be NULL
+ *
+ * Return: 0, -ENOMEM, -EPROTO on a malformed reply, or a transport error.
+ */
+int cgm_version(cgm *h, char **versionp, unsigned *api_levelp, char ***featuresp)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        _cleanup_free_ char *version = NULL;
+        _cleanup_strv_ char **features = NULL;
+        DBusMessageIter it;
+        const char *s;
+        dbus_uint32_t level;
+        int r;
+
+        BEGIN(h);
+        r = message_new(h, "Version", &m);
+        if (r < 0)
+                return r;
+        r = call(h, m, "Version", "suas", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        dbus_message_iter_get_basic(&it, &s);
+        version = strdup(s);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &level);
+        dbus_message_iter_next(&it);
+        if (!version || read_strv(&it, &features) < 0)
+                return oom(h, "Version");
+        if (versionp)
+                *versionp = TAKE_PTR(version);
+        if (api_levelp)
+                *api_levelp = level;
+        if (featuresp)
+                *featuresp = TAKE_PTR(features);
+        return 0;
+}
+
+/**
+ * cgm_whoami() - the caller as the daemon sees it
+ * @h:         handle
+ * @uidp:      principal uid; may be NULL
+ * @homep:     home cgroup, "" when none is delegated (free()); may be NULL
+ * @cgroupp:   the caller's current cgroup (free()); may be NULL
+ * @limitsp:   the home's limits (cgm_kv_free()), ending with a { NULL, NULL } entry; may be NULL
+ * @n_limitsp: number of limits; may be NULL
+ *
+ * Return: 0, -ENOMEM, -EPROTO, or a transport error.
+ */
+int cgm_whoami(cgm *h, uid_t *uidp, char **homep, char **cgroupp, cgm_kv **limitsp,
+               size_t *n_limitsp)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        _cleanup_free_ char *home = NULL, *cgroup = NULL;
+        DBusMessageIter it;
+        dbus_uint32_t uid;
+        const char *s;
+        cgm_kv *limits = NULL;
+        size_t n_limits = 0;
+        int r;
+
+        BEGIN(h);
+        r = message_new(h, "WhoAmI", &m);
+        if (r < 0)
+                return r;
+        r = call(h, m, "WhoAmI", "ussa{ss}", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        dbus_message_iter_get_basic(&it, &uid);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &s);
+        home = strdup(s);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &s);
+        cgroup = strdup(s);
+        dbus_message_iter_next(&it);
+        if (!home || !cgroup)
+                return oom(h, "WhoAmI");
+        if (limitsp && read_kv(&it, &limits, &n_limits) < 0)
+                return oom(h, "WhoAmI");
+        if (uidp)
+                *uidp = (uid_t)uid;
+        if (homep)
+                *homep = TAKE_PTR(home);
+        if (cgroupp)
+                *cgroupp = TAKE_PTR(cgroup);
+        if (limitsp)
+                *limitsp = limits;
+        if (n_limitsp)
+                *n_limitsp = n_limits;
+        return 0;
+}
+
+static int call_settings(cgm *h, const char *method, const char *path, const cgm_kv *settings,
+                         size_t n, const char *reply_signature, DBusMessage **replyp)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        DBusMessageIter it;
+        int r;
+
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        r = check_settings(h, settings, n);
+        if (r < 0)
+                return r;
+        r = message_new(h, method, &m);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init_append(m, &it);
+        if (!append_string(&it, path) || !append_settings(&it, settings, n))
+                return oom(h, method);
+        return call(h, m, method, reply_signature, replyp);
+}
+
+/**
+ * cgm_create() - create a cgroup with initial settings, in one call
+ * @h:          handle
+ * @path:       cgroup to create (relative = below the caller's home)
+ * @settings:   initial key/value settings, written before anything can run in it
+ * @n_settings: number of settings, at most CGM_SETTINGS_MAX
+ * @createdp:   its absolute path (free()); may be NULL
+ *
+ * Return: 0; -EINVAL or -E2BIG for bad arguments; the daemon's refusal (-EEXIST, -EACCES,
+ * -ENOENT for a missing parent, -EINVAL, -EOPNOTSUPP, -EDQUOT/-EAGAIN, ...); a transport error.
+ */
+int cgm_create(cgm *h, const char *path, const cgm_kv *settings, size_t n_settings,
+               char **createdp)
+{
+        _cleanup_message_ DBusMessage *reply = NULL;
+        int r;
+
+        BEGIN(h);
+        r = call_settings(h, "Create", path, settings, n_settings, "s", &reply);
+        if (r < 0)
+                return r;
+        return reply_string(h, "Create", reply, createdp);
+}
+
+/**
+ * cgm_remove() - remove a cgroup
+ * @h:     handle
+ * @path:  cgroup
+ * @flags: CGM_REMOVE_RECURSIVE (descendants first), CGM_REMOVE_KILL (kill its processes first)
+ *
+ * Return: 0; -EINVAL for unknown flags; the daemon's refusal (-EBUSY when it still holds
+ * processes or children, -ENOENT, -EACCES, ...); a transport error.
+ */
+int cgm_remove(cgm *h, const char *path, unsigned flags)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        dbus_uint32_t f = flags;
+        int r;
+
+        BEGIN(h);
+        if (flags & ~CGM_REMOVE_FLAGS_ALL)
+                return fail(h, -EINVAL, NULL, "unknown remove flags 0x%x", flags);
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        r = message_new(h, "Remove", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &path, DBUS_TYPE_UINT32, &f,
+                                      DBUS_TYPE_INVALID))
+                return oom(h, "Remove");
+        return call(h, m, "Remove", "", NULL);
+}
+
+/**
+ * cgm_set() - write resource keys
+ * @h:          handle
+ * @path:       cgroup (never the caller's home: its limits come from policy)
+ * @settings:   key/value pairs
+ * @n_settings: at most CGM_SETTINGS_MAX
+ *
+ * Return: 0; -EINVAL or -E2BIG for bad arguments; the daemon's refusal; a transport error.
+ */
+int cgm_set(cgm *h, const char *path, const cgm_kv *settings, size_t n_settings)
+{
+        BEGIN(h);
+        return call_settings(h, "Set", path, settings, n_settings, "", NULL);
+}
+
+/**
+ * cgm_get() - read resource keys
+ * @h:       handle
+ * @path:    cgroup
+ * @keys:    NULL-terminated key names; NULL or empty = every key the cgroup has
+ * @valuesp: key/value pairs (cgm_kv_free()), ending with a { NULL, NULL } entry
+ * @np:      number of pairs
+ *
+ * Return: 0; -EINVAL or -E2BIG for bad arguments; the daemon's refusal; a transport error.
+ */
+int cgm_get(cgm *h, const char *path, const char *const *keys, cgm_kv **valuesp, size_t *np)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        DBusMessageIter it, sub;
+        size_t n_keys = 0;
+        cgm_kv *values;
+        size_t n;
+        int r;
+
+        BEGIN(h);
+        if (!valuesp || !np)
+                return fail(h, -EINVAL, NULL, "Get: no place for the values");
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        for (; keys && keys[n_keys]; n_keys++) {
+                if (n_keys >= CGM_SETTINGS_MAX)
+                        return fail(h, -E2BIG, NULL, "more than %d keys in one call",
+                                    CGM_SETTINGS_MAX);
+                r = check_key(h, keys[n_keys]);
+                if (r < 0)
+                        return r;
+        }
+        r = message_new(h, "Get", &m);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init_append(m, &it);
+        if (!append_string(&it, path) ||
+            !dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &sub))
+                return oom(h, "Get");
+        for (size_t i = 0; i < n_keys; i++)
+                if (!append_string(&sub, keys[i])) {
+                        dbus_message_iter_abandon_container(&it, &sub);
+                        return oom(h, "Get");
+                }
+        if (!dbus_message_iter_close_container(&it, &sub))
+                return oom(h, "Get");
+        r = call(h, m, "Get", "a{ss}", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        if (read_kv(&it, &values, &n) < 0)
+                return oom(h, "Get");
+        *valuesp = values;
+        *np = n;
+        return 0;
+}
+
+/**
+ * cgm_list() - child cgroups
+ * @h:         handle
+ * @path:      cgroup
+ * @recursive: all descendants instead of the children
+ * @pathsp:    NULL-terminated absolute paths (cgm_strv_free())
+ *
+ * Return: 0; the daemon's refusal (-ENOENT, -EACCES, -EDQUOT past CGM_LIST_MAX, ...); a
+ * transport error.
+ */
+int cgm_list(cgm *h, const char *path, bool recursive, char ***pathsp)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        dbus_bool_t rec = recursive;
+        DBusMessageIter it;
+        int r;
+
+        BEGIN(h);
+        if (!pathsp)
+                return fail(h, -EINVAL, NULL, "List: no place for the paths");
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        r = message_new(h, "List", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &path, DBUS_TYPE_BOOLEAN, &rec,
+                                      DBUS_TYPE_INVALID))
+                return oom(h, "List");
+        r = call(h, m, "List", "as", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        if (read_strv(&it, pathsp) < 0)
+                return oom(h, "List");
+        return 0;
+}
+
+/**
+ * cgm_procs() - processes in a cgroup
+ * @h:         handle
+ * @path:      cgroup
+ * @recursive: include descendants
+ * @pidsp:     pids as cgmd's pid namespace numbers them, which is the caller's outside
+ *             containers (free())
+ * @np:        number of pids
+ *
+ * Return: 0; the daemon's refusal; a transport error.
+ */
+int cgm_procs(cgm *h, const char *path, bool recursive, pid_t **pidsp, size_t *np)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        dbus_bool_t rec = recursive;
+        dbus_uint32_t *wire = NULL;
+        int n_wire = 0;
+        pid_t *pids;
+        int r;
+
+        BEGIN(h);
+        if (!pidsp || !np)
+                return fail(h, -EINVAL, NULL, "Procs: no place for the pids");
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        r = message_new(h, "Procs", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &path, DBUS_TYPE_BOOLEAN, &rec,
+                                      DBUS_TYPE_INVALID))
+                return oom(h, "Procs");
+        r = call(h, m, "Procs", "au", &reply);
+        if (r < 0)
+                return r;
+        if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_UINT32, &wire, &n_wire,
+                                   DBUS_TYPE_INVALID))
+                return oom(h, "Procs");
+        /* At least one element, so that an empty result is not confused with a failure. */
+        pids = calloc((size_t)n_wire + 1, sizeof(*pids));
+        if (!pids)
+                return oom(h, "Procs");
+        for (int i = 0; i < n_wire; i++)
+                pids[i] = (pid_t)wire[i];
+        *pidsp = pids;
+        *np = (size_t)n_wire;
+        return 0;
+}
+
+static int pidfd_open_checked(cgm *h, pid_t pid, int *fdp)
+{
+        long fd;
+
+        if (pid <= 0)
+                return fail(h, -EINVAL, NULL, "%d is not a process id", (int)pid);
+        fd = syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0) {
+                int code = -errno;
+
+                if (code == -ESRCH)
+                        return fail(h, code, NULL, "no process with pid %d", (int)pid);
+                if (code == -ENOSYS)
+                        return fail(h, -EOPNOTSUPP, NULL,
+                                    "pidfd_open(2) is not available (Linux 5.3 or later is "
+                                    "needed)");
+                return fail(h, code, NULL, "pidfd_open(%d): %s", (int)pid,
+                            errno_text(code));
+        }
+        *fdp = (int)fd;
+        return 0;
+}
+
+/**
+ * cgm_move_pidfds() - move processes named by pidfds
+ * @h:      handle
+ * @path:   destination cgroup
+ * @pidfds: pidfds (they stay owned by the caller)
+ * @n:      1 to CGM_FDS_PER_MESSAGE_MAX
+ *
+ * Return: 0; -EINVAL, -EBADF or -E2BIG for bad arguments; -EOPNOTSUPP when the connection cannot
+ * pass file descriptors; the daemon's refusal (-EACCES, -ESRCH, -ENOENT, ...); a transport error.
+ */
+int cgm_move_pidfds(cgm *h, const char *path, const int *pidfds, size_t n)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        DBusMessageIter it, sub;
+        int r;
+
+        BEGIN(h);
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return fail(h, -EINVAL, NULL, "no process given");
+        if (n > CGM_FDS_PER_MESSAGE_MAX)
+                return fail(h, -E2BIG, NULL, "%zu processes given, at most %d per call", n,
+                            CGM_FDS_PER_MESSAGE_MAX);
+        if (!pidfds)
+                return fail(h, -EINVAL, NULL, "Move: pidfds is NULL");
+        for (size_t i = 0; i < n; i++)
+                if (pidfds[i] < 0)
+                        return fail(h, -EBADF, NULL, "pidfd %d is not a file descriptor",
+                                    pidfds[i]);
+        r = authenticate(h, "Move");
+        if (r < 0)
+                return r;
+        if (!dbus_connection_can_send_type(h->conn, DBUS_TYPE_UNIX_FD))
+                return fail(h, -EOPNOTSUPP, NULL,
+                            "the connection to `%s` cannot pass file descriptors; is it "
+                            "cgmd's Unix socket?",
+                            h->socket);
+        r = message_new(h, "Move", &m);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init_append(m, &it);
+        if (!append_string(&it, path) ||
+            !dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "h", &sub))
+                return oom(h, "Move");
+        for (size_t i = 0; i < n; i++) {
+                /* libdbus duplicates the fd; a failure here is EBADF or out of fds. */
+                if (!dbus_message_iter_append_basic(&sub, DBUS_TYPE_UNIX_FD, &pidfds[i])) {
+                        dbus_message_iter_abandon_container(&it, &sub);
+                        return fail(h, -EBADF, NULL,
+                                    "cannot attach pidfd %d (closed, or out of file "
+                                    "descriptors)",
+                                    pidfds[i]);
+                }
+        }
+        if (!dbus_message_iter_close_container(&it, &sub))
+                return oom(h, "Move");
+        return call(h, m, "Move", "", NULL);
+}
+
+/**
+ * cgm_move() - move processes named by pid in the caller's pid namespace
+ * @h:    handle
+ * @path: destination cgroup
+ * @pids: pids
+ * @n:    1 to CGM_FDS_PER_MESSAGE_MAX
+ *
+ * Each pid is turned into a pidfd here, so the daemon acts on the process, not on a number.
+ *
+ * Return: as cgm_move_pidfds(); -ESRCH when a pid names no process.
+ */
+int cgm_move(cgm *h, const char *path, const pid_t *pids, size_t n)
+{
+        int fds[CGM_FDS_PER_MESSAGE_MAX];
+        size_t n_fds = 0;
+        int r;
+
+        BEGIN(h);
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return fail(h, -EINVAL, NULL, "no process given");
+        if (n > CGM_FDS_PER_MESSAGE_MAX)
+                return fail(h, -E2BIG, NULL, "%zu processes given, at most %d per call", n,
+                            CGM_FDS_PER_MESSAGE_MAX);
+        if (!pids)
+                return fail(h, -EINVAL, NULL, "Move: pids is NULL");
+        for (; n_fds < n; n_fds++) {
+                r = pidfd_open_checked(h, pids[n_fds], &fds[n_fds]);
+                if (r < 0)
+                        goto out;
+        }
+        r = cgm_move_pidfds(h, path, fds, n_fds);
+out:
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
+        return r;
+}
+
+/**
+ * cgm_move_self() - move the process that opened the connection
+ * @h:    handle
+ * @path: destination cgroup
+ *
+ * The daemon takes the process from the connection itself, so this is race-free. After fork(),
+ * a child must open its own handle to move itself.
+ *
+ * Return: 0; the daemon's refusal; a transport error.
+ */
+int cgm_move_self(cgm *h, const char *path)
+{
+        BEGIN(h);
+        return call_path(h, "MoveSelf", path, "", NULL);
+}
+
+/**
+ * cgm_proc_cgroup_pidfd() - the cgroup a process is in
+ * @h:     handle
+ * @pidfd: pidfd of the process (stays owned by the caller)
+ * @pathp: absolute path as the caller sees it (free())
+ *
+ * Return: 0; -EBADF; -EOPNOTSUPP when fds cannot be passed; the daemon's refusal; a transport
+ * error.
+ */
+int cgm_proc_cgroup_pidfd(cgm *h, int pidfd, char **pathp)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        int r;
+
+        BEGIN(h);
+        if (!pathp)
+                return fail(h, -EINVAL, NULL, "ProcCgroup: no place for the path");
+        if (pidfd < 0)
+                return fail(h, -EBADF, NULL, "pidfd %d is not a file descriptor",
+                            pidfd);
+        r = authenticate(h, "ProcCgroup");
+        if (r < 0)
+                return r;
+        if (!dbus_connection_can_send_type(h->conn, DBUS_TYPE_UNIX_FD))
+                return fail(h, -EOPNOTSUPP, NULL,
+                            "the connection to `%s` cannot pass file descriptors; is "
+                            "it cgmd's Unix socket?",
+                            h->socket);
+        r = message_new(h, "ProcCgroup", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_UNIX_FD, &pidfd, DBUS_TYPE_INVALID))
+                return fail(h, -EBADF, NULL,
+                            "cannot attach pidfd %d (closed, or out of file "
+                            "descriptors)",
+                            pidfd);
+        r = call(h, m, "ProcCgroup", "s", &reply);
+        if (r < 0)
+                return r;
+        return reply_string(h, "ProcCgroup", reply, pathp);
+}
+
+/**
+ * cgm_proc_cgroup() - the cgroup a process is in, by pid in the caller's pid namespace
+ * @h:     handle
+ * @pid:   process
+ * @pathp: absolute path (free())
+ *
+ * Return: as cgm_proc_cgroup_pidfd(); -ESRCH when @pid names no process.
+ */
+int cgm_proc_cgroup(cgm *h, pid_t pid, char **pathp)
+{
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        BEGIN(h);
+        if (!pathp)
+                return fail(h, -EINVAL, NULL, "ProcCgroup: no place for the path");
+        r = pidfd_open_checked(h, pid, &fd);
+        if (r < 0)
+                return r;
+        return cgm_proc_cgroup_pidfd(h, fd, pathp);
+}
+
+/**
+ * cgm_kill() - signal every process in a subtree
+ * @h:         handle
+ * @path:      cgroup
+ * @sig:       signal number (SIGKILL uses cgroup.kill on v2)
+ * @n_killedp: number of processes signalled; may be NULL
+ *
+ * Return: 0; -EINVAL for a signal number out of range; the daemon's refusal; a transport error.
+ */
+int cgm_kill(cgm *h, const char *path, int sig, unsigned *n_killedp)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        dbus_int32_t s = sig;
+        dbus_uint32_t n = 0;
+        int r;
+
+        BEGIN(h);
+        /* 64 is SIGRTMAX on Linux; signal 0 would only test for existence. */
+        if (sig <= 0 || sig > 64)
+                return fail(h, -EINVAL, NULL, "%d is not a signal number", sig);
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        r = message_new(h, "Kill", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &path, DBUS_TYPE_INT32, &s,
+                                      DBUS_TYPE_INVALID))
+                return oom(h, "Kill");
+        r = call(h, m, "Kill", "u", &reply);
+        if (r < 0)
+                return r;
+        if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_UINT32, &n, DBUS_TYPE_INVALID))
+                return oom(h, "Kill");
+        if (n_killedp)
+                *n_killedp = n;
+        return 0;
+}
+
+/**
+ * cgm_freeze() - freeze a subtree
+ * @h:    handle
+ * @path: cgroup
+ *
+ * Return: 0; the daemon's refusal (-EOPNOTSUPP without a freezer); a transport error.
+ */
+int cgm_freeze(cgm *h, const char *path)
+{
+        BEGIN(h);
+        return call_path(h, "Freeze", path, "", NULL);
+}
+
+/**
+ * cgm_thaw() - thaw a subtree
+ * @h:    handle
+ * @path: cgroup
+ *
+ * Return: 0; the daemon's refusal; a transport error.
+ */
+int cgm_thaw(cgm *h, const char *path)
+{
+        BEGIN(h);
+        return call_path(h, "Thaw", path, "", NULL);
+}
+
+/**
+ * cgm_stat() - usage counters of a cgroup
+ * @h:         handle
+ * @path:      cgroup
+ * @countersp: counters (cgm_counters_free()), ending with a { NULL, 0 } entry
+ * @np:        number of counters
+ *
+ * Return: 0; the daemon's refusal; a transport error.
+ */
+int cgm_stat(cgm *h, const char *path, cgm_counter **countersp, size_t *np)
+{
+        _cleanup_message_ DBusMessage *reply = NULL;
+        DBusMessageIter it;
+        int r;
+
+        BEGIN(h);
+        if (!countersp || !np)
+                return fail(h, -EINVAL, NULL, "Stat: no place for the counters");
+        r = call_path(h, "Stat", path, "a{st}", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        if (read_counters(&it, countersp, np) < 0)
+                return oom(h, "Stat");
+        return 0;
+}
+
+/**
+ * cgm_chown() - delegate a cgroup to a uid (root only); it becomes that uid's home
+ * @h:    handle
+ * @path: cgroup
+ * @uid:  new owner
+ *
+ * Return: 0; -EINVAL for uid -1; the daemon's refusal (-EACCES for non-root); a transport error.
+ */
+int cgm_chown(cgm *h, const char *path, uid_t uid)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        dbus_uint32_t u = uid;
+        int r;
+
+        BEGIN(h);
+        if (uid == (uid_t)-1)
+                return fail(h, -EINVAL, NULL, "uid -1 is not a user");
+        r = check_path(h, path);
+        if (r < 0)
+                return r;
+        r = message_new(h, "Chown", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &path, DBUS_TYPE_UINT32, &u,
+                                      DBUS_TYPE_INVALID))
+                return oom(h, "Chown");
+        return call(h, m, "Chown", "", NULL);
+}

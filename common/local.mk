@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+noinst_LTLIBRARIES += common/libcgmcommon.la
+common_libcgmcommon_la_SOURCES = \
+	common/cleanup.h \
+	common/protocol.h \
+	common/error.h \
+	common/error.c \
+	common/name.h \
+	common/name.c \
+	common/units.h \
+	common/units.c

@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Method handlers for cgroups: each one parses, authorizes, acts, audits
+ *
+ * Every handler has the same shape: read the typed arguments (the dispatcher has checked the
+ * signature), resolve the path against the caller's home and authorize it (auth.c), carry the
+ * operation out (cgroup.c), write one audit line when something was changed, and build the
+ * reply. Nothing is changed before every argument has been checked.
+ *
+ * Moves are the delicate part. A process arrives as a pidfd; its pid and credentials are read
+ * from the pidfd, its current cgroup from /proc/PID/cgroup, and only then is the pid written.
+ * Afterwards the pidfd must still be alive (so the pid was not recycled in between) and
+ * /proc/PID/cgroup must show the destination; otherwise the caller is told.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "home.h"
+#include "keys.h"
+#include "log.h"
+#include "methods.h"
+#include "mountinfo.h"
+#include "peer.h"
+#include "proc.h"
+#include "protocol.h"
+
+#define API_PATH_MAX (CGM_PATH_MAX + 1100)
+
+static const char *caller_home(MethodCall *c)
+{
+        Peer *p = c->peer;
+        return p->principal.is_root ? "" : home_lookup(&c->manager->homes, p->principal.uid);
+}
+
+static int resolve(MethodCall *c, const char *input, AuthAction action, char *rel, size_t n)
+{
+        Manager *m = c->manager;
+        const char *home = caller_home(c);
+        int r;
+
+        if (strlen(input) > CGM_PATH_MAX)
+                return cgm_error_set(c->error, -ENAMETOOLONG, CGM_ERR_INVALID_NAME,
+                                     "path is longer than %d bytes", CGM_PATH_MAX);
+        r = auth_resolve(m->cgfs.base_api, home, input, rel, n, c->error);
+        if (r < 0)
+                return r;
+        return auth_check(&c->peer->principal, m->cgfs.base_api, home, rel, action, c->error);
+}
+
+static void audit(MethodCall *c, const char *rel, const char *what, int r)
+{
+        char api[API_PATH_MAX];
+
+        cgfs_api_path(&c->manager->cgfs, rel, api, sizeof(api));
+        audit_write(c->peer->principal.uid, c->peer->pid, dbus_message_get_member(c->msg), api,
+                    what, r);
+}
+
+static int reply_new(MethodCall *c, DBusMessageIter *it)
+{
+        c->reply = dbus_message_new_method_return(c->msg);
+        if (!c->reply)
+                return cgm_error_set(c->error, -ENOMEM, NULL, "out of memory");
+        dbus_message_iter_init_append(c->reply, it);
+        return 0;
+}
+
+/* Read an a{ss} of settings; the strings live as long as the message. */
+static int read_settings(MethodCall *c, DBusMessageIter *it, CgSetting *out, size_t *n,
+                         char *what, size_t what_size)
+{
+        DBusMessageIter arr;
+        size_t w = 0;
+
+        *n = 0;
+        what[0] = '\0';
+        dbus_message_iter_recurse(it, &arr);
+        while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_DICT_ENTRY) {
+                DBusMessageIter entry;
+                const char *k, *v;
+                if (*n >= CGM_SETTINGS_MAX)
+                        return cgm_error_set(c->error, -E2BIG, CGM_ERR_INVALID_ARGS,
+                                             "at most %d settings per request", CGM_SETTINGS_MAX);
+                dbus_message_iter_recurse(&arr, &entry);
+                dbus_message_iter_get_basic(&entry, &k);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_get_basic(&entry, &v);
+                if (strlen(k) >= 64 || strlen(v) >= CGM_VALUE_MAX)
+                        return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_VALUE,
+                                             "setting `%.40s…` is too long (keys < 64, values < "
+                                             "%d bytes)",
+                                             k, CGM_VALUE_MAX);
+                out[(*n)++] = (CgSetting){ .key = k, .value = v };
+                if (w < what_size)
+                        w += (size_t)snprintf(what + w, what_size - w, "%s%s=%s", w ? " " : "", k,
+                                              v);
+                dbus_message_iter_next(&arr);
+        }
+        return 0;
+}
+
+/* The path of @pid in the primary hierarchy, as /proc/PID/cgroup shows it. */
+static int proc_primary_path(Manager *m, pid_t pid, char *path, size_t n)
+{
+        const Hierarchy *h = &m->cgfs.h[m->cgfs.primary];
+        char buf[8192], controller[sizeof(h->controllers)];
+        int r = proc_read_cgroup(pid, buf, sizeof(buf));
+
+        if (r < 0)
+                return r;
+        snprintf(controller, sizeof(controller), "%s", h->is_v2 ? "" : h->controllers);
+        controller[strcspn(controller, ",")] = '\0';
+        return proc_cgroup_lookup(buf, controller, path, n);
+}
+
+int api_ping(MethodCall *c)
+{
+        (void)c;
+        return 0;
+}
+
+int api_version(MethodCall *c)
+{
+        Cgfs *cg = &c->manager->cgfs;
+        DBusMessageIter it, arr;
+        const char *version = PACKAGE_VERSION;
+        dbus_uint32_t level = CGM_API_LEVEL;
+        char layout[32];
+        const char *features[8];
+        size_t n = 0;
+        int r = reply_new(c, &it);
+
+        if (r < 0)
+                return r;
+        snprintf(layout, sizeof(layout), "layout=%s", cgfs_layout_name(cg->layout));
+        features[n++] = layout;
+        if (cg->v2 >= 0)
+                features[n++] = "cgroup2";
+        if (cg->layout != CGFS_UNIFIED)
+                features[n++] = "cgroup1";
+        features[n++] = "pidfd";
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &version);
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &level);
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &arr);
+        for (size_t i = 0; i < n; i++)
+                dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING, &features[i]);
+        dbus_message_iter_close_container(&it, &arr);
+        return 0;
+}
+
+/* Limits worth showing a user about its home. */
+static const char *const whoami_keys[] = { "memory.max",  "memory.high", "memory.swap.max",
+                                           "cpu.max",     "cpu.weight",  "pids.max",
+                                           "io.weight",   "cgroup.max.descendants",
+                                           "cgroup.max.depth" };
+
+int api_whoami(MethodCall *c)
+{
+        Manager *m = c->manager;
+        const char *home = caller_home(c);
+        char home_api[API_PATH_MAX] = "", current[4096] = "";
+        const char *hp = home_api, *cp = current;
+        dbus_uint32_t uid = c->peer->principal.uid;
+        DBusMessageIter it, arr;
+        int r;
+
+        if (home)
+                cgfs_api_path(&m->cgfs, home, home_api, sizeof(home_api));
+        if (proc_primary_path(m, c->peer->pid, current, sizeof(current)) < 0)
+                current[0] = '\0';
+        r = reply_new(c, &it);
+        if (r < 0)
+                return r;
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &uid);
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &hp);
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &cp);
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{ss}", &arr);
+        for (size_t i = 0; home && *home && i < ELEMENTSOF(whoami_keys); i++) {
+                char value[CGM_VALUE_MAX];
+                const char *k = whoami_keys[i], *v = value;
+                DBusMessageIter entry;
+                CgmError ignored = CGM_ERROR_NULL;
+                if (cg_get_one(&m->cgfs, home, k, value, sizeof(value), &ignored) < 0)
+                        continue;
+                dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &k);
+                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v);
+                dbus_message_iter_close_container(&arr, &entry);
+        }
+        dbus_message_iter_close_container(&it, &arr);
+        return 0;
+}
+
+int api_create(MethodCall *c)
+{
+        DBusMessageIter it;
+        CgSetting settings[CGM_SETTINGS_MAX];
+        size_t n;
+        const char *path;
+        char rel[CGM_PATH_MAX + 1], api[API_PATH_MAX], what[512];
+        const char *ap = api;
+        uid_t owner = c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid;
+        int r;
+
+        dbus_message_iter_init(c->msg, &it);
+        dbus_message_iter_get_basic(&it, &path);
+        dbus_message_iter_next(&it);
+        r = read_settings(c, &it, settings, &n, what, sizeof(what));
+        if (r < 0)
+                return r;
+        r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_create(&c->manager->cgfs, rel, owner, settings, n, c->error);
+        audit(c, rel, what, r);
+        if (r < 0)
+                return r;
+        cgfs_api_path(&c->manager->cgfs, rel, api, sizeof(api));
+        r = reply_new(c, &it);
+        if (r < 0)
+                return r;
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &ap);
+        return 0;
+}
+
+int api_remove(MethodCall *c)
+{
+        const char *path;
+        dbus_uint32_t flags;
+        char rel[CGM_PATH_MAX + 1], what[64];
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_UINT32, &flags,
+                              DBUS_TYPE_INVALID);
+        if (flags & ~CGM_REMOVE_FLAGS_ALL)
+                return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                     "unknown Remove flags 0x%x (1 = recursive, 2 = kill)",
+                                     flags & ~CGM_REMOVE_FLAGS_ALL);
+        r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_remove(&c->manager->cgfs, rel, flags & CGM_REMOVE_RECURSIVE, flags & CGM_REMOVE_KILL,
+                      c->error);
+        snprintf(what, sizeof(what), "flags=%u", flags);
+        audit(c, rel, what, r);
+        if (r == 0)
+                home_forget_below(&c->manager->homes, rel);
+        return r;
+}
+
+int api_set(MethodCall *c)
+{
+        DBusMessageIter it;
+        CgSetting settings[CGM_SETTINGS_MAX];
+        size_t n;
+        const char *path;
+        char rel[CGM_PATH_MAX + 1], what[512];
+        int r;
+
+        dbus_message_iter_init(c->msg, &it);
+        dbus_message_iter_get_basic(&it, &path);
+        dbus_message_iter_next(&it);
+        r = read_settings(c, &it, settings, &n, what, sizeof(what));
+        if (r < 0)
+                return r;
+        r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_set(&c->manager->cgfs, rel, settings, n, c->error);
+        audit(c, rel, what, r);
+        return r;
+}
+
+int api_get(MethodCall *c)
+{
+        Manager *m = c->manager;
+        DBusMessageIter it, keys, out;
+        const char *path;
+        const char *wanted[CGM_SETTINGS_MAX];
+        size_t n = 0;
+        char rel[CGM_PATH_MAX + 1];
+        int r;
+
+        dbus_message_iter_init(c->msg, &it);
+        dbus_message_iter_get_basic(&it, &path);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_recurse(&it, &keys);
+        while (dbus_message_iter_get_arg_type(&keys) == DBUS_TYPE_STRING) {
+                if (n >= CGM_SETTINGS_MAX)
+                        return cgm_error_set(c->error, -E2BIG, CGM_ERR_INVALID_ARGS,
+                                             "at most %d keys per request", CGM_SETTINGS_MAX);
+                dbus_message_iter_get_basic(&keys, &wanted[n++]);
+                dbus_message_iter_next(&keys);
+        }
+        r = resolve(c, path, AUTH_READ, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_exists(&m->cgfs, rel, c->error);
+        if (r < 0)
+                return r;
+        r = reply_new(c, &it);
+        if (r < 0)
+                return r;
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{ss}", &out);
+        if (n > 0) {
+                for (size_t i = 0; i < n; i++) {
+                        char value[CGM_VALUE_MAX];
+                        const char *v = value;
+                        DBusMessageIter entry;
+                        r = cg_get_one(&m->cgfs, rel, wanted[i], value, sizeof(value), c->error);
+                        if (r < 0) {
+                                dbus_message_iter_abandon_container(&it, &out);
+                                return r;
+                        }
+                        dbus_message_iter_open_container(&out, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &wanted[i]);
+                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v);
+                        dbus_message_iter_close_container(&out, &entry);
+                }
+        } else {
+                for (const char *const *k = key_names(); *k; k++) {
+                        char value[CGM_VALUE_MAX];
+                        const char *v = value;
+                        DBusMessageIter entry;
+                        CgmError ignored = CGM_ERROR_NULL;
+                        if (cg_get_one(&m->cgfs, rel, *k, value, sizeof(value), &ignored) < 0)
+                                continue; /* controller absent or key not applicable here */
+                        dbus_message_iter_open_container(&out, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, k);
+                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v);
+                        dbus_message_iter_close_container(&out, &entry);
+                }
+        }
+        dbus_message_iter_close_container(&it, &out);
+        return 0;
+}
+
+typedef struct ListState {
+        const Cgfs *cg;
+        DBusMessageIter *arr;
+        size_t n;
+} ListState;
+
+static int list_visit(const char *rel, void *userdata)
+{
+        ListState *s = userdata;
+        char api[API_PATH_MAX];
+        const char *ap = api;
+
+        if (++s->n > CGM_LIST_MAX)
+                return -EDQUOT;
+        cgfs_api_path(s->cg, rel, api, sizeof(api));
+        return dbus_message_iter_append_basic(s->arr, DBUS_TYPE_STRING, &ap) ? 0 : -ENOMEM;
+}
+
+int api_list(MethodCall *c)
+{
+        const char *path;
+        dbus_bool_t recursive;
+        char rel[CGM_PATH_MAX + 1];
+        DBusMessageIter it, arr;
+        ListState s;
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_BOOLEAN,
+                              &recursive, DBUS_TYPE_INVALID);
+        r = resolve(c, path, AUTH_READ, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_exists(&c->manager->cgfs, rel, c->error);
+        if (r < 0)
+                return r;
+        r = reply_new(c, &it);
+        if (r < 0)
+                return r;
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &arr);
+        s = (ListState){ .cg = &c->manager->cgfs, .arr = &arr };
+        r = cg_walk(&c->manager->cgfs, rel, recursive, list_visit, &s, c->error);
+        if (r < 0) {
+                dbus_message_iter_abandon_container(&it, &arr);
+                if (r == -EDQUOT)
+                        return cgm_error_set(c->error, r, CGM_ERR_LIMIT_EXCEEDED,
+                                             "more than %d cgroups to list", CGM_LIST_MAX);
+                return r;
+        }
+        dbus_message_iter_close_container(&it, &arr);
+        return 0;
+}
+
+typedef struct ProcsState {
+        const Cgfs *cg;
+        pid_t *pids;
+        size_t n;
+        CgmError *e;
+} ProcsState;
+
+static int procs_visit(const char *rel, void *userdata)
+{
+        ProcsState *s = userdata;
+        return cg_procs(s->cg, rel, &s->pids, &s->n, s->e);
+}
+
+int api_procs(MethodCall *c)
+{
+        const char *path;
+        dbus_bool_t recursive;
+        char rel[CGM_PATH_MAX + 1];
+        DBusMessageIter it, arr;
+        ProcsState s;
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_BOOLEAN,
+                              &recursive, DBUS_TYPE_INVALID);
+        r = resolve(c, path, AUTH_READ, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        s = (ProcsState){ .cg = &c->manager->cgfs, .e = c->error };
+        r = cg_procs(s.cg, rel, &s.pids, &s.n, c->error);
+        if (r == 0 && recursive)
+                r = cg_walk(s.cg, rel, true, procs_visit, &s, c->error);
+        if (r == 0)
+                r = reply_new(c, &it);
+        if (r == 0) {
+                dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "u", &arr);
+                for (size_t i = 0; i < s.n; i++) {
+                        dbus_uint32_t pid = (dbus_uint32_t)s.pids[i];
+                        dbus_message_iter_append_basic(&arr, DBUS_TYPE_UINT32, &pid);
+                }
+                dbus_message_iter_close_container(&it, &arr);
+        }
+        free(s.pids);
+        return r;
+}
+
+/* Move the process behind @pidfd into @rel after checking it may go there; verify after. */
+static int move_one(MethodCall *c, const char *rel, int pidfd)
+{
+        Manager *m = c->manager;
+        const char *home = caller_home(c);
+        char where[4096], proc_rel[CGM_PATH_MAX + 1], want[2048], api[API_PATH_MAX], what[32];
+        ProcInfo info;
+        int r;
+
+        cgfs_api_path(&m->cgfs, rel, api, sizeof(api));
+        r = proc_pidfd_info(pidfd, &info);
+        if (r == -ESRCH)
+                return cgm_error_set(c->error, r, CGM_ERR_NO_PROCESS, "the process has exited");
+        if (r < 0)
+                return cgm_error_set(c->error, r, CGM_ERR_INVALID_ARGS,
+                                     "the file descriptor sent is not a pidfd");
+        r = proc_primary_path(m, info.pid, where, sizeof(where));
+        if (r < 0)
+                return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
+                                     "cannot tell where process %d is: %s", (int)info.pid,
+                                     strerror(-r));
+        r = auth_check_move(&c->peer->principal, m->cgfs.base_api, home, info.ruid, info.euid,
+                            cgfs_rel_from_proc(&m->cgfs, where, proc_rel, sizeof(proc_rel)) == 0
+                                    ? proc_rel
+                                    : NULL,
+                            rel, c->error);
+        snprintf(what, sizeof(what), "pid=%d", (int)info.pid);
+        if (r < 0) {
+                audit(c, rel, what, r);
+                return r;
+        }
+        r = cg_move(&m->cgfs, rel, info.pid, c->error);
+        audit(c, rel, what, r);
+        if (r < 0)
+                return r;
+        if (!proc_pidfd_alive(pidfd)) {
+                log_warning("process %d exited while being moved to `%s`", (int)info.pid, api);
+                return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
+                                     "process %d exited while it was moved", (int)info.pid);
+        }
+        snprintf(want, sizeof(want), "%s%s%s", m->cgfs.h[m->cgfs.primary].base_path, *rel ? "/" : "",
+                 rel);
+        if (proc_primary_path(m, info.pid, where, sizeof(where)) < 0 || strcmp(where, want) != 0)
+                return cgm_error_set(c->error, -EIO, CGM_ERR_FAILED,
+                                     "process %d was written to `%s` but the kernel shows it in "
+                                     "`%s`",
+                                     (int)info.pid, api, where);
+        return 0;
+}
+
+int api_move(MethodCall *c)
+{
+        DBusMessageIter it, arr;
+        const char *path;
+        char rel[CGM_PATH_MAX + 1];
+        int fds[CGM_FDS_PER_MESSAGE_MAX];
+        size_t n = 0;
+        int r = 0;
+
+        dbus_message_iter_init(c->msg, &it);
+        dbus_message_iter_get_basic(&it, &path);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_recurse(&it, &arr);
+        /* Take every fd first, so each is closed whatever happens below. */
+        while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_UNIX_FD) {
+                int fd;
+                dbus_message_iter_get_basic(&arr, &fd);
+                if (n < ELEMENTSOF(fds))
+                        fds[n++] = fd;
+                else
+                        safe_close(fd);
+                dbus_message_iter_next(&arr);
+        }
+        if (n == 0)
+                r = cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS, "no process given");
+        if (r == 0)
+                r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
+        if (r == 0)
+                r = cg_exists(&c->manager->cgfs, rel, c->error);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = move_one(c, rel, fds[i]);
+        for (size_t i = 0; i < n; i++)
+                safe_close(fds[i]);
+        return r;
+}
+
+int api_move_self(MethodCall *c)
+{
+        const char *path;
+        char rel[CGM_PATH_MAX + 1];
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_INVALID);
+        r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_exists(&c->manager->cgfs, rel, c->error);
+        if (r < 0)
+                return r;
+        return move_one(c, rel, c->peer->pidfd);
+}
+
+int api_proc_cgroup(MethodCall *c)
+{
+        Manager *m = c->manager;
+        const char *home = caller_home(c);
+        _cleanup_close_ int pidfd = -1;
+        char where[4096], rel[CGM_PATH_MAX + 1];
+        const char *wp = where;
+        DBusMessageIter it;
+        ProcInfo info;
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_UNIX_FD, &pidfd, DBUS_TYPE_INVALID);
+        r = proc_pidfd_info(pidfd, &info);
+        if (r < 0)
+                return cgm_error_set(c->error, r == -ESRCH ? r : -EINVAL,
+                                     r == -ESRCH ? CGM_ERR_NO_PROCESS : CGM_ERR_INVALID_ARGS,
+                                     r == -ESRCH ? "the process has exited"
+                                                 : "the file descriptor sent is not a pidfd");
+        r = proc_primary_path(m, info.pid, where, sizeof(where));
+        if (r < 0 || !proc_pidfd_alive(pidfd))
+                return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
+                                     "process %d has exited", (int)info.pid);
+        /* Users may ask about their own processes and about anything inside their home. */
+        if (!c->peer->principal.is_root && info.ruid != c->peer->principal.uid &&
+            !(home && cgfs_rel_from_proc(&m->cgfs, where, rel, sizeof(rel)) == 0 &&
+              auth_check(&c->peer->principal, m->cgfs.base_api, home, rel, AUTH_READ, NULL) == 0))
+                return cgm_error_set(c->error, -EACCES, CGM_ERR_PERMISSION_DENIED,
+                                     "process %d belongs to another user and is outside your "
+                                     "home",
+                                     (int)info.pid);
+        r = reply_new(c, &it);
+        if (r < 0)
+                return r;
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &wp);
+        return 0;
+}
+
+int api_kill(MethodCall *c)
+{
+        const char *path;
+        dbus_int32_t sig;
+        char rel[CGM_PATH_MAX + 1], what[32];
+        unsigned n = 0;
+        dbus_uint32_t count;
+        DBusMessageIter it;
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_INT32, &sig,
+                              DBUS_TYPE_INVALID);
+        if (sig <= 0 || sig >= NSIG)
+                return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                     "%d is not a signal number (1..%d)", sig, NSIG - 1);
+        r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_kill(&c->manager->cgfs, rel, sig, &n, c->error);
+        snprintf(what, sizeof(what), "signal=%d", sig);
+        audit(c, rel, what, r);
+        if (r < 0)
+                return r;
+        r = reply_new(c, &it);
+        if (r < 0)
+                return r;
+        count = n;
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &count);
+        return 0;
+}
+
+static int freeze_or_thaw(MethodCall *c, bool freeze)
+{
+        const char *path;
+        char rel[CGM_PATH_MAX + 1];
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_INVALID);
+        r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_freeze(&c->manager->cgfs, rel, freeze, c->error);
+        audit(c, rel, "", r);
+        return r;
+}
+
+int api_freeze(MethodCall *c)
+{
+        return freeze_or_thaw(c, true);
+}
+
+int api_thaw(MethodCall *c)
+{
+        return freeze_or_thaw(c, false);
+}
+
+int api_stat(MethodCall *c)
+{
+        const char *path;
+        char rel[CGM_PATH_MAX + 1];
+        CgCounter counters[CG_COUNTERS_MAX];
+        size_t n = 0;
+        DBusMessageIter it, arr;
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_INVALID);
+        r = resolve(c, path, AUTH_READ, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_stat(&c->manager->cgfs, rel, counters, &n, c->error);
+        if (r < 0)
+                return r;
+        r = reply_new(c, &it);
+        if (r < 0)
+                return r;
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{st}", &arr);
+        for (size_t i = 0; i < n; i++) {
+                DBusMessageIter entry;
+                dbus_uint64_t v = counters[i].value;
+                dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &counters[i].name);
+                dbus_message_iter_append_basic(&entry, DBUS_TYPE_UINT64, &v);
+                dbus_message_iter_close_container(&arr, &entry);
+        }
+        dbus_message_iter_close_container(&it, &arr);
+        return 0;
+}
+
+int api_chown(MethodCall *c)
+{
+        const char *path;
+        dbus_uint32_t uid;
+        char rel[CGM_PATH_MAX + 1], what[32];
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_UINT32, &uid,
+                              DBUS_TYPE_INVALID);
+        if (uid == 0 || uid == (dbus_uint32_t)-1)
+                return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                     "cannot delegate to uid %u: root acts everywhere already",
+                                     uid);
+        r = resolve(c, path, AUTH_ROOT, rel, sizeof(rel));
+        if (r < 0)
+                return r;
+        r = cg_exists(&c->manager->cgfs, rel, c->error);
+        if (r == 0)
+                r = home_delegate(&c->manager->homes, &c->manager->cgfs, rel, uid, c->error);
+        snprintf(what, sizeof(what), "uid=%u", uid);
+        audit(c, rel, what, r);
+        return r;
+}

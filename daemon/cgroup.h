@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Cgroup operations: one logical cgroup mirrored in every hierarchy the daemon uses */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgfs.h"
+#include "error.h"
+
+/*
+ * Every @rel is relative to the base and already validated and authorized; these functions
+ * only carry the operation out and explain kernel failures. Messages use the API path.
+ */
+
+typedef struct CgSetting {
+        const char *key;
+        const char *value;
+} CgSetting;
+
+/**
+ * cg_create() - create @rel in every hierarchy, then apply @settings
+ * @owner: on cgroup v2, chown the new directory and its files to this uid (a user's cgroup
+ *         made through the daemon is then the same as one it made with mkdir); -1 for none
+ *
+ * All settings are parsed before anything is created; on any failure what was created is
+ * removed again.
+ *
+ * Return: 0; -EEXIST; -ENOENT when the parent does not exist; -EDQUOT when
+ * cgroup.max.descendants or cgroup.max.depth stops it; parse errors of cg_set().
+ */
+int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *settings,
+              size_t n_settings, CgmError *e);
+
+/** cg_remove() - rmdir @rel (children first with @recursive; kill and wait first with @kill) */
+int cg_remove(const Cgfs *cg, const char *rel, bool recursive, bool kill, CgmError *e);
+
+/**
+ * cg_set() - write resource keys
+ *
+ * Parses and translates every setting first, so bad input changes nothing; if the kernel
+ * refuses one write, the keys already written are put back to their old values.
+ */
+int cg_set(const Cgfs *cg, const char *rel, const CgSetting *settings, size_t n_settings,
+           CgmError *e);
+
+/** cg_get_one() - canonical value of one key; -EOPNOTSUPP when the controller is absent */
+int cg_get_one(const Cgfs *cg, const char *rel, const char *key, char *value, size_t n,
+               CgmError *e);
+
+/** cg_exists() - 0 when @rel exists in the primary hierarchy, else -ENOENT with a message */
+int cg_exists(const Cgfs *cg, const char *rel, CgmError *e);
+
+typedef int (*CgVisit)(const char *rel, void *userdata);
+/** cg_walk() - call @visit for each child (every descendant, parents first, if @recursive) */
+int cg_walk(const Cgfs *cg, const char *rel, bool recursive, CgVisit visit, void *userdata,
+            CgmError *e);
+
+/** cg_procs() - append the pids of @rel (primary hierarchy) to *@pidsp */
+int cg_procs(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmError *e);
+
+/**
+ * cg_move() - write @pid into @rel's cgroup.procs in every hierarchy, the primary first
+ *
+ * The caller verifies liveness and placement afterwards.
+ */
+int cg_move(const Cgfs *cg, const char *rel, pid_t pid, CgmError *e);
+
+/** cg_kill() - signal every process in the subtree; *@np = how many were signalled */
+int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e);
+
+/** cg_freeze() - freeze (@freeze) or thaw the subtree */
+int cg_freeze(const Cgfs *cg, const char *rel, bool freeze, CgmError *e);
+
+typedef struct CgCounter {
+        const char *name;
+        uint64_t value;
+} CgCounter;
+
+#define CG_COUNTERS_MAX 16
+/** cg_stat() - usage counters that the host provides; missing ones are left out */
+int cg_stat(const Cgfs *cg, const char *rel, CgCounter *out, size_t *n_out, CgmError *e);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon's context: all of its mutable state, in one place */
+#pragma once
+
+#include <dbus/dbus.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgfs.h"
+#include "home.h"
+#include "loop.h"
+
+typedef struct Peer Peer;
+typedef struct UidCharge UidCharge;
+
+#define MANAGER_CHARGE_BUCKETS 256
+
+typedef struct Manager {
+        Loop loop;
+        LoopSource signals; /* signalfd: SIGTERM, SIGINT, SIGHUP */
+        Cgfs cgfs;
+        HomeRegistry homes;
+
+        DBusServer *server;
+        char socket_path[108];
+        dbus_int32_t peer_slot; /* libdbus data slot holding the Peer of a connection */
+
+        Peer *peers;         /* every live connection */
+        Peer *pending;       /* connections with messages queued for dispatch */
+        unsigned n_peers;
+        uint64_t next_peer_id;
+        UidCharge *charges[MANAGER_CHARGE_BUCKETS];
+
+        unsigned requests_per_second; /* per non-root uid */
+        unsigned creates_per_second;  /* per non-root uid */
+        unsigned connections_per_uid;
+        unsigned long userns_ino; /* the initial user namespace, to recognise real root */
+} Manager;

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Homes: which cgroup in the base is delegated to which uid
+ *
+ * The daemon keeps no state that cgroupfs does not hold. A home is marked on its directory in
+ * the primary hierarchy with the extended attribute trusted.cgm.home = "<uid>". Only
+ * CAP_SYS_ADMIN in the initial user namespace may set trusted.* attributes, so no user, nor
+ * root inside a container, can mark a directory as someone's home; and the mark vanishes
+ * with the directory. After a restart the registry is rebuilt by one walk of the base.
+ *
+ * The registry itself is a small array: it is consulted once per request by uid, and there
+ * is one entry per delegated user. A hash would be the next step past some thousands of
+ * homes.
+ *
+ * Delegation on cgroup v2 follows the kernel's rules (Documentation/admin-guide/cgroup-v2.rst,
+ * "Delegation Containment"): the directory and exactly the files listed in
+ * /sys/kernel/cgroup/delegate are chowned; the controller files, cgroup.freeze, cgroup.kill
+ * and cgroup.max.* of the home stay root's. On v1 nothing is chowned: v1 delegation does not
+ * contain a user, so users act through the daemon there.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "home.h"
+#include "log.h"
+#include "name.h"
+#include "protocol.h"
+
+static int home_read_mark(int dirfd, uid_t *uidp)
+{
+        char val[32];
+        ssize_t l;
+        char *end;
+        unsigned long u;
+
+        /* fgetxattr() refuses O_PATH fds; the walk opens directories O_RDONLY for this. */
+        l = fgetxattr(dirfd, CGM_XATTR_HOME, val, sizeof(val) - 1);
+        if (l < 0)
+                return -errno;
+        val[l] = '\0';
+        errno = 0;
+        u = strtoul(val, &end, 10);
+        if (errno || *end || end == val || u >= (uid_t)-1)
+                return -EINVAL;
+        *uidp = (uid_t)u;
+        return 0;
+}
+
+static int home_add(HomeRegistry *reg, uid_t uid, const char *rel)
+{
+        char *p;
+
+        if (reg->n == reg->cap) {
+                size_t cap = reg->cap ? reg->cap * 2 : 16;
+                Home *h = realloc(reg->homes, cap * sizeof(*h));
+                if (!h)
+                        return -ENOMEM;
+                reg->homes = h;
+                reg->cap = cap;
+        }
+        p = strdup(rel);
+        if (!p)
+                return -ENOMEM;
+        reg->homes[reg->n++] = (Home){ .uid = uid, .path = p };
+        return 0;
+}
+
+static int home_walk(HomeRegistry *reg, const Cgfs *cg, const char *rel, unsigned depth)
+{
+        _cleanup_close_ int fd = cgfs_openat(cg, cg->primary, rel, NULL, O_RDONLY | O_DIRECTORY);
+        DIR *d;
+        struct dirent *de;
+        uid_t uid = 0;
+        int r = 0;
+
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd; /* removed while we walk */
+        if (*rel && home_read_mark(fd, &uid) == 0) {
+                if (home_lookup(reg, uid)) {
+                        log_warning("uid %u is marked as owner of `%s` as well as `%s`; using "
+                                    "the first",
+                                    (unsigned)uid, home_lookup(reg, uid), rel);
+                        return 0;
+                }
+                return home_add(reg, uid, rel);
+        }
+        if (depth >= CGM_DEPTH_MAX)
+                return 0;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        fd = -1; /* owned by d now */
+        while (r == 0 && (de = readdir(d))) {
+                char child[CGM_PATH_MAX + 1];
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                if (cgm_name_check(de->d_name, NULL, 0) < 0)
+                        continue; /* not made through cgm: not ours to interpret */
+                if ((size_t)snprintf(child, sizeof(child), "%s%s%s", rel, *rel ? "/" : "",
+                                     de->d_name) >= sizeof(child))
+                        continue;
+                r = home_walk(reg, cg, child, depth + 1);
+        }
+        closedir(d);
+        return r;
+}
+
+int home_registry_scan(HomeRegistry *reg, const Cgfs *cg)
+{
+        home_registry_deinit(reg);
+        return home_walk(reg, cg, "", 0);
+}
+
+void home_registry_deinit(HomeRegistry *reg)
+{
+        for (size_t i = 0; i < reg->n; i++)
+                free(reg->homes[i].path);
+        free(reg->homes);
+        *reg = (HomeRegistry)HOME_REGISTRY_NULL;
+}
+
+const char *home_lookup(const HomeRegistry *reg, uid_t uid)
+{
+        for (size_t i = 0; i < reg->n; i++)
+                if (reg->homes[i].uid == uid)
+                        return reg->homes[i].path;
+        return NULL;
+}
+
+static int home_chown_v2(const Cgfs *cg, const char *rel, uid_t uid, CgmError *e)
+{
+        _cleanup_close_ int fd = cgfs_openat(cg, cg->v2, rel, NULL, O_RDONLY | O_DIRECTORY);
+
+        if (fd < 0)
+                return cgm_error_set(e, fd, NULL, "cannot open `%s` on cgroup2: %s", rel,
+                                     strerror(-fd));
+        /* gid -1: the group stays root's; the kernel's delegation checks look at the uid. */
+        if (fchown(fd, uid, (gid_t)-1) < 0)
+                return cgm_error_set(e, -errno, NULL, "cannot chown `%s`: %m", rel);
+        for (size_t i = 0; i < cg->n_delegate; i++)
+                if (fchownat(fd, cg->delegate[i], uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0 &&
+                    errno != ENOENT)
+                        return cgm_error_set(e, -errno, NULL, "cannot chown `%s/%s`: %m", rel,
+                                             cg->delegate[i]);
+        return 0;
+}
+
+int home_delegate(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid, CgmError *e)
+{
+        _cleanup_close_ int fd = -1;
+        const char *old = home_lookup(reg, uid);
+        char val[32];
+        int r;
+
+        if (old && strcmp(old, rel) != 0)
+                return cgm_error_set(e, -EEXIST, CGM_ERR_EXISTS,
+                                     "uid %u already has the home `%s`; remove it first",
+                                     (unsigned)uid, old);
+        for (size_t i = 0; i < reg->n; i++)
+                if (reg->homes[i].uid != uid && (cgm_path_is_within(rel, reg->homes[i].path) ||
+                                                 cgm_path_is_within(reg->homes[i].path, rel)))
+                        return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
+                                             "`%s` overlaps the home `%s` of uid %u: homes may "
+                                             "not nest",
+                                             rel, reg->homes[i].path, (unsigned)reg->homes[i].uid);
+        if (!*rel)
+                return cgm_error_set(e, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                     "the base itself cannot be delegated");
+
+        fd = cgfs_openat(cg, cg->primary, rel, NULL, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return cgm_error_set(e, fd, NULL, "cannot open `%s`: %s", rel, strerror(-fd));
+        /* Mark first, chown second: a failure in between leaves a root-owned home that the
+         * next Chown completes, never a user-owned directory that is nobody's home. */
+        snprintf(val, sizeof(val), "%u", (unsigned)uid);
+        if (fsetxattr(fd, CGM_XATTR_HOME, val, strlen(val), 0) < 0)
+                return cgm_error_set(e, -errno, CGM_ERR_NOT_SUPPORTED,
+                                     "cannot mark `%s` as the home of uid %u (xattr %s): %m", rel,
+                                     (unsigned)uid, CGM_XATTR_HOME);
+        if (cg->v2 >= 0) {
+                snprintf(val, sizeof(val), "%d", CGM_HOME_MAX_DESCENDANTS_DEFAULT);
+                (void)cgfs_write(cg, cg->v2, rel, "cgroup.max.descendants", val);
+                snprintf(val, sizeof(val), "%d", CGM_HOME_MAX_DEPTH_DEFAULT);
+                (void)cgfs_write(cg, cg->v2, rel, "cgroup.max.depth", val);
+                r = home_chown_v2(cg, rel, uid, e);
+                if (r < 0) {
+                        (void)fremovexattr(fd, CGM_XATTR_HOME);
+                        return r;
+                }
+        }
+        if (old)
+                return 0;
+        r = home_add(reg, uid, rel);
+        return r < 0 ? cgm_error_set(e, r, NULL, "out of memory") : 0;
+}
+
+void home_forget_below(HomeRegistry *reg, const char *rel)
+{
+        for (size_t i = 0; i < reg->n;) {
+                if (cgm_path_is_within(reg->homes[i].path, rel)) {
+                        free(reg->homes[i].path);
+                        reg->homes[i] = reg->homes[--reg->n];
+                } else
+                        i++;
+        }
+}

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Everything but main.c goes into a convenience library so unit tests can link the pure parts.
+noinst_LTLIBRARIES += daemon/libcgmd.la
+daemon_libcgmd_la_SOURCES = \
+	daemon/context.h \
+	daemon/log.h daemon/log.c \
+	daemon/conf.h daemon/conf.c \
+	daemon/caps.h daemon/caps.c \
+	daemon/audit.h daemon/audit.c \
+	daemon/keys.h daemon/keys.c \
+	daemon/auth.h daemon/auth.c \
+	daemon/mountinfo.h daemon/mountinfo.c \
+	daemon/cgfs.h daemon/cgfs.c \
+	daemon/cgroup.h daemon/cgroup.c \
+	daemon/home.h daemon/home.c \
+	daemon/proc.h daemon/proc.c \
+	daemon/loop.h daemon/loop.c \
+	daemon/peer.h daemon/peer.c \
+	daemon/server.h daemon/server.c \
+	daemon/methods.h daemon/methods.c \
+	daemon/api-cgroup.c
+daemon_libcgmd_la_LIBADD = common/libcgmcommon.la $(DBUS_LIBS) $(LIBCAP_LIBS)
+daemon_libcgmd_la_CFLAGS = $(AM_CFLAGS) $(LIBCAP_CFLAGS)
+
+sbin_PROGRAMS += cgmd
+cgmd_SOURCES = daemon/main.c
+cgmd_LDADD = daemon/libcgmd.la

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cgmd: the cgroup manager daemon — arguments, start-up checks, the main loop
+ *
+ * Start-up runs in phases, each of which can refuse to start with one clear sentence:
+ *   1. arguments;
+ *   2. the process: root, in the initial user namespace (a namespaced cgmd would hand out
+ *      delegations it cannot contain);
+ *   3. cgroupfs: discover the layout and open the base (cgfs.c); nothing outside the base is
+ *      written, at start-up or ever;
+ *   4. the homes already delegated, re-read from cgroupfs (home.c): state survives SIGKILL;
+ *   5. capabilities reduced to the few cgmd uses (caps.c);
+ *   6. detach unless --foreground; the parent waits and exits with the start-up result;
+ *   7. the socket (server.c), refusing when another live cgmd answers on it; only once it
+ *      listens does the parent exit 0, so `cgmd && cgm ping` works.
+ * Then one epoll loop serves everything; SIGTERM/SIGINT stop it through a signalfd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "conf.h"
+#include "context.h"
+#include "log.h"
+#include "peer.h"
+#include "protocol.h"
+#include "server.h"
+
+typedef struct Options {
+        const char *socket;
+        const char *base;
+        const char *config;
+        bool foreground;
+        bool debug;
+} Options;
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: cgmd [OPTION]...\n"
+                "The cgroup manager daemon: delegates cgroups to users and serves the cgm API.\n\n"
+                "  -s, --socket PATH   listen on PATH (default " CGM_DEFAULT_SOCKET ")\n"
+                "  -b, --base BASE     manage the cgroup BASE (default " CGM_DEFAULT_BASE "); "
+                "self:NAME means\n"
+                "                      NAME below cgmd's own cgroup in every hierarchy\n"
+                "  -c, --config FILE   read settings from FILE (default /etc/cgm/cgm.conf if "
+                "present)\n"
+                "  -f, --foreground    do not detach; log to stderr as well as syslog\n"
+                "  -d, --debug         log debug messages\n"
+                "      --version       print the version and exit\n"
+                "  -h, --help          print this help and exit\n\n"
+                "See cgmd(8).\n");
+}
+
+static int parse_args(int argc, char **argv, Options *o)
+{
+        static const struct option longopts[] = {
+                { "socket", required_argument, NULL, 's' },
+                { "base", required_argument, NULL, 'b' },
+                { "config", required_argument, NULL, 'c' },
+                { "foreground", no_argument, NULL, 'f' },
+                { "debug", no_argument, NULL, 'd' },
+                { "version", no_argument, NULL, 'V' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "s:b:c:fdh", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 's':
+                        o->socket = optarg;
+                        break;
+                case 'b':
+                        o->base = optarg;
+                        break;
+                case 'c':
+                        o->config = optarg;
+                        break;
+                case 'f':
+                        o->foreground = true;
+                        break;
+                case 'd':
+                        o->debug = true;
+                        break;
+                case 'V':
+                        printf("cgmd %s (API level %d)\n", PACKAGE_VERSION, CGM_API_LEVEL);
+                        return 1;
+                case 'h':
+                        usage(stdout);
+                        return 1;
+                default:
+                        fprintf(stderr, "Try 'cgmd --help'.\n");
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "cgmd: unexpected argument `%s`\nTry 'cgmd --help'.\n",
+                        argv[optind]);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static unsigned long ns_ino(const char *path)
+{
+        struct stat st;
+        return stat(path, &st) < 0 ? 0 : (unsigned long)st.st_ino;
+}
+
+static int check_process(Manager *m, CgmError *e)
+{
+        if (geteuid() != 0)
+                return cgm_error_set(e, -EPERM, NULL,
+                                     "cgmd must run as root (it writes cgroupfs for others)");
+        m->userns_ino = ns_ino("/proc/self/ns/user");
+        /* Inode 0xEFFFFFFD (4026531837) is PROC_USER_INIT_INO, the initial user namespace. */
+        if (m->userns_ino != 0xEFFFFFFDul)
+                return cgm_error_set(e, -EPERM, NULL,
+                                     "cgmd must run in the initial user namespace: root in a "
+                                     "container cannot contain the delegations it would hand out");
+        return 0;
+}
+
+static int signals_dispatch(LoopSource *s, uint32_t events)
+{
+        Manager *m = container_of(s, Manager, signals);
+        struct signalfd_siginfo si;
+
+        (void)events;
+        while (read(s->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                switch (si.ssi_signo) {
+                case SIGTERM:
+                case SIGINT:
+                        log_info("received %s, stopping", strsignal((int)si.ssi_signo));
+                        loop_exit(&m->loop, 0);
+                        break;
+                case SIGHUP:
+                        log_info("received SIGHUP: nothing to reload yet (policy comes from "
+                                 "cgm.conf in a later release)");
+                        break;
+                }
+        }
+        return 0;
+}
+
+static int setup_signals(Manager *m)
+{
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        signal(SIGPIPE, SIG_IGN); /* a client that vanishes must not kill us */
+        m->signals = (LoopSource){ .fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK),
+                                   .callback = signals_dispatch };
+        if (m->signals.fd < 0)
+                return -errno;
+        return loop_update(&m->loop, &m->signals, EPOLLIN);
+}
+
+/* Detach; the parent exits with the child's start-up result, read from @pipefd. */
+static int daemonize(int *notify_fd)
+{
+        int pipefd[2];
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid > 0) {
+                char status = 1;
+                close(pipefd[1]);
+                if (read(pipefd[0], &status, 1) != 1)
+                        status = 1;
+                _exit(status);
+        }
+        close(pipefd[0]);
+        if (setsid() < 0)
+                return -errno;
+        *notify_fd = pipefd[1];
+        return 0;
+}
+
+static void detach_stdio(void)
+{
+        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+                close(fd);
+}
+
+static void manager_deinit(Manager *m)
+{
+        server_stop(m);
+        peer_charges_free(m);
+        home_registry_deinit(&m->homes);
+        cgfs_close(&m->cgfs);
+        if (m->signals.fd >= 0)
+                close(m->signals.fd);
+        loop_deinit(&m->loop);
+}
+
+int main(int argc, char **argv)
+{
+        Options o = { .socket = NULL, .base = NULL };
+        Manager m = { .signals = LOOP_SOURCE_NULL, .peer_slot = -1 };
+        CgmError e = CGM_ERROR_NULL;
+        Conf conf;
+        int notify_fd = -1, r;
+
+        r = parse_args(argc, argv, &o);
+        if (r != 0)
+                return r > 0 ? EXIT_SUCCESS : 2;
+        log_open(true, o.debug);
+
+        r = conf_load(&conf, o.config, &e);
+        if (r < 0)
+                goto fail_early;
+        m.requests_per_second = conf.requests_per_second;
+        m.creates_per_second = conf.creates_per_second;
+        m.connections_per_uid = conf.connections_per_uid;
+        snprintf(m.socket_path, sizeof(m.socket_path), "%s",
+                 o.socket ? o.socket : conf.socket);
+
+        r = check_process(&m, &e);
+        if (r < 0)
+                goto fail_early;
+        r = loop_init(&m.loop);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "cannot create the event loop: %s", strerror(-r));
+                goto fail_early;
+        }
+        r = cgfs_open(&m.cgfs, o.base ? o.base : conf.base, &e);
+        if (r < 0)
+                goto fail;
+        r = home_registry_scan(&m.homes, &m.cgfs);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "cannot read the delegated homes below the base: %s",
+                              strerror(-r));
+                goto fail;
+        }
+        r = caps_restrict(&e);
+        if (r < 0)
+                goto fail;
+        r = setup_signals(&m);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "cannot set up signal handling: %s", strerror(-r));
+                goto fail;
+        }
+        if (!o.foreground) {
+                r = daemonize(&notify_fd);
+                if (r < 0) {
+                        cgm_error_set(&e, r, NULL, "cannot detach: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+        r = server_start(&m, &e);
+        if (r < 0)
+                goto fail;
+
+        log_info("cgmd %s serving base `%s` (%s layout, %zu hierarch%s, %zu home%s) on `%s`",
+                 PACKAGE_VERSION, m.cgfs.base_api, cgfs_layout_name(m.cgfs.layout), m.cgfs.n,
+                 m.cgfs.n == 1 ? "y" : "ies", m.homes.n, m.homes.n == 1 ? "" : "s",
+                 m.socket_path);
+        if (notify_fd >= 0) {
+                char ok = 0;
+                log_close();
+                log_open(false, o.debug);
+                detach_stdio();
+                (void)write(notify_fd, &ok, 1);
+                notify_fd = safe_close(notify_fd);
+        }
+
+        while (!m.loop.exit) {
+                bool more = server_dispatch_pending(&m);
+                r = loop_run_once(&m.loop, more ? 0 : -1);
+                if (r < 0) {
+                        log_error("event loop failed: %s", strerror(-r));
+                        break;
+                }
+        }
+        manager_deinit(&m);
+        dbus_shutdown();
+        log_info("stopped");
+        log_close();
+        return r < 0 ? EXIT_FAILURE : m.loop.exit_code;
+
+fail:
+        manager_deinit(&m);
+fail_early:
+        log_error("%s", e.msg[0] ? e.msg : strerror(-r));
+        if (notify_fd >= 0) {
+                char bad = 1;
+                (void)write(notify_fd, &bad, 1);
+                close(notify_fd);
+        }
+        dbus_shutdown();
+        log_close();
+        return EXIT_FAILURE;
+}

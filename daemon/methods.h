@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Methods: the table of the cgm interface, introspection, and the dispatcher */
+#pragma once
+
+#include <dbus/dbus.h>
+#include <stdbool.h>
+
+#include "context.h"
+#include "error.h"
+
+typedef struct Peer Peer;
+
+typedef struct MethodCall {
+        Manager *manager;
+        Peer *peer;
+        DBusMessage *msg;
+        DBusMessage *reply; /* set by the handler on success */
+        CgmError *error;
+} MethodCall;
+
+typedef int (*MethodHandler)(MethodCall *call);
+
+typedef enum MethodClass {
+        METHOD_ANY,  /* any principal; paths are authorized inside the handler */
+        METHOD_ROOT, /* uid 0 of the initial user namespace only */
+} MethodClass;
+
+typedef struct Method {
+        const char *name;
+        const char *in;       /* D-Bus signature of the arguments */
+        const char *in_names; /* comma-separated argument names, for introspection */
+        const char *out;
+        const char *out_names;
+        MethodClass class;
+        bool creates; /* charged against the per-uid creation budget */
+        MethodHandler handler;
+        const char *doc;
+} Method;
+
+/** methods_filter() - libdbus filter installed on every connection; @data is the Peer */
+DBusHandlerResult methods_filter(DBusConnection *conn, DBusMessage *msg, void *data);
+
+/* Handlers, api-cgroup.c */
+int api_ping(MethodCall *c);
+int api_version(MethodCall *c);
+int api_whoami(MethodCall *c);
+int api_create(MethodCall *c);
+int api_remove(MethodCall *c);
+int api_set(MethodCall *c);
+int api_get(MethodCall *c);
+int api_list(MethodCall *c);
+int api_procs(MethodCall *c);
+int api_move(MethodCall *c);
+int api_move_self(MethodCall *c);
+int api_proc_cgroup(MethodCall *c);
+int api_kill(MethodCall *c);
+int api_freeze(MethodCall *c);
+int api_thaw(MethodCall *c);
+int api_stat(MethodCall *c);
+int api_chown(MethodCall *c);

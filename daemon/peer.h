@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Peers: one client connection, the principal behind it, and per-uid charges */
+#pragma once
+
+#include <dbus/dbus.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "auth.h"
+#include "context.h"
+
+struct UidCharge {
+        UidCharge *next;
+        uid_t uid;
+        unsigned n_connections;
+        double request_tokens; /* token buckets, refilled by elapsed time */
+        double create_tokens;
+        uint64_t refilled_ns;
+        uint64_t logged_ns; /* last time a refusal for this uid was logged */
+};
+
+struct Peer {
+        Peer *next, *prev;
+        Peer *next_pending;
+        bool is_pending;
+        Manager *manager;
+        DBusConnection *conn;
+        uint64_t id;
+        Principal principal;
+        pid_t pid;   /* in the daemon's pid namespace, at connect time */
+        int pidfd;   /* SO_PEERPIDFD: pinned at connect(), names the process race-free */
+        UidCharge *charge;
+};
+
+/**
+ * peer_new() - take identity from the connection's socket and charge a connection to its uid
+ *
+ * Return: 0; -EDQUOT when the uid has too many connections; -EIO when the kernel does not
+ * tell who the peer is.
+ */
+int peer_new(Peer **peerp, Manager *m, DBusConnection *conn);
+void peer_free(Peer *p);
+
+/**
+ * peer_charge_request() - take one request (and one creation when @create) from the
+ * caller's budget
+ *
+ * Return: 0, or -EDQUOT when the per-second budget is used up. Root is never limited.
+ */
+int peer_charge_request(Peer *p, bool create);
+
+/** peer_charges_free() - drop the charges of uids with no connection left (at exit) */
+void peer_charges_free(Manager *m);
+
+/** peer_should_log_refusal() - rate limit for refusal logs: once per uid per 10 s */
+bool peer_should_log_refusal(Peer *p);

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Processes named by pidfds: who they are, where they are, whether they still live
+ *
+ * The daemon never acts on a pid number that a client sent. Clients send pidfds; the daemon
+ * reads the pid behind each one, does its checks and its write, and then asks the pidfd
+ * whether the process is still alive. A pid stays allocated until its process is reaped, so
+ * a pidfd that is still alive after the write proves the number written named that process
+ * and not a recycled one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "proc.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+/* PIDFD_GET_INFO from Linux 6.13 (include/uapi/linux/pidfd.h); Debian 12's headers predate it. */
+struct cgm_pidfd_info {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t exit_code;
+        uint32_t coredump_mask;
+        uint32_t pad;
+};
+#define CGM_PIDFD_GET_INFO _IOWR(0xFF, 11, struct cgm_pidfd_info)
+#define CGM_PIDFD_INFO_PID (1ULL << 0)
+#define CGM_PIDFD_INFO_CREDS (1ULL << 1)
+
+int proc_pidfd_open(pid_t pid)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+int proc_pidfd_signal(int pidfd, int sig)
+{
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+bool proc_pidfd_alive(int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        int r = proc_pidfd_signal(pidfd, 0);
+
+        if (r == 0 || r == -EPERM)
+                return true;
+        if (r != -ENOSYS)
+                return false;
+        /* Without pidfd_send_signal (valgrind before 3.20 does not know it): a pidfd turns
+         * readable when its process exits. */
+        return poll(&p, 1, 0) == 0;
+}
+
+static int proc_status_ids(pid_t pid, const char *field, unsigned *real, unsigned *eff)
+{
+        char path[64], line[256];
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t fl = strlen(field);
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno == -ENOENT ? -ESRCH : -errno;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, field, fl) == 0 &&
+                    sscanf(line + fl, "%u %u", real, eff) == 2)
+                        return 0;
+        return -EIO;
+}
+
+int proc_pidfd_info(int pidfd, ProcInfo *info)
+{
+        struct cgm_pidfd_info pi = { .mask = CGM_PIDFD_INFO_PID | CGM_PIDFD_INFO_CREDS };
+        char path[64], line[128];
+        _cleanup_fclose_ FILE *f = NULL;
+        unsigned ru, eu, rg, eg;
+        long pid = -1;
+        int r;
+
+        *info = (ProcInfo){ 0 };
+        if (ioctl(pidfd, CGM_PIDFD_GET_INFO, &pi) == 0) {
+                if (!(pi.mask & CGM_PIDFD_INFO_CREDS) || pi.pid == 0)
+                        return -ESRCH;
+                *info = (ProcInfo){ .pid = (pid_t)pi.pid, .ruid = pi.ruid, .euid = pi.euid,
+                                    .rgid = pi.rgid, .egid = pi.egid };
+                return 0;
+        }
+        if (errno != ENOTTY && errno != EINVAL)
+                return errno == ESRCH ? -ESRCH : -EBADF;
+
+        /* Before 6.13: the pid from fdinfo, the ids from /proc/PID/status. */
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        f = fopen(path, "re");
+        if (!f)
+                return -EBADF;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "Pid:", 4) == 0)
+                        pid = strtol(line + 4, NULL, 10);
+        if (pid < 0)
+                return -EBADF; /* not a pidfd */
+        if (pid == 0)
+                return -ESRCH;
+        r = proc_status_ids((pid_t)pid, "Uid:", &ru, &eu);
+        if (r == 0)
+                r = proc_status_ids((pid_t)pid, "Gid:", &rg, &eg);
+        if (r < 0)
+                return r;
+        if (!proc_pidfd_alive(pidfd))
+                return -ESRCH; /* the status we read may belong to a recycled pid */
+        *info = (ProcInfo){ .pid = (pid_t)pid, .ruid = ru, .euid = eu, .rgid = rg, .egid = eg };
+        return 0;
+}
+
+int proc_read_cgroup(pid_t pid, char *buf, size_t n)
+{
+        char path[64];
+        _cleanup_close_ int fd = -1;
+        ssize_t l;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        l = read(fd, buf, n - 1);
+        if (l < 0)
+                return -errno;
+        buf[l] = '\0';
+        return 0;
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Install what building and testing cgm needs on Debian/Ubuntu (run as root).
+set -eu
+PACKAGES="build-essential autoconf automake libtool pkg-config
+libdbus-1-dev libcap-dev libcmocka-dev libpam0g-dev pamtester
+dbus-bin libglib2.0-bin systemd util-linux socat valgrind"
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing:$missing; run as root (or: sudo $0)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

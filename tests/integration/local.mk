@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Integration tests: shell scripts against a real cgmd, TAP output. They need root and skip
+# (TAP "1..0 # SKIP") without it.
+check_PROGRAMS += tests/integration/forker
+tests_integration_forker_SOURCES = tests/integration/forker.c
+
+INTEGRATION_TESTS = \
+	tests/integration/test-daemon.sh \
+	tests/integration/test-interop.sh \
+	tests/integration/test-delegation.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
+
+SH_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+AM_TESTS_ENVIRONMENT = \
+	CGMD='$(abs_top_builddir)/cgmd'; export CGMD; \
+	CGM='$(abs_top_builddir)/cgm'; export CGM; \
+	FORKER='$(abs_top_builddir)/tests/integration/forker'; export FORKER; \
+	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT;
+# Tests without an extension (the cmocka binaries) speak TAP too (CMOCKA_MESSAGE_OUTPUT=TAP).
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The whole test suite, as CI runs it:
+#   1. a -Werror build and `make check` (unit, fuzz corpus replay, integration);
+#   2. the same with ASan+UBSan;
+#   3. the integration tests again with cgmd under valgrind (no leak, no error).
+# Ends with one line "N passed, N failed" and exits non-zero on any failure.
+# Needs root for the integration tests (real cgroupfs; they skip otherwise).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0
+failed=0
+log() { printf '\n=== %s\n' "$*"; }
+
+count() { # count BUILD_DIR: add the automake summary of its test-suite.log to the totals
+	local p f
+	p=$(sed -n 's/^# PASS: *//p' "$1/test-suite.log" | head -n1)
+	f=$(sed -n 's/^# \(FAIL\|ERROR\|XPASS\): *//p' "$1/test-suite.log" | awk '{ s += $1 } END { print s + 0 }')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+build() { # build DIR CONFIGURE-ARGS...
+	local dir=$1; shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) ||
+		{ cat "$dir/configure.out"; return 1; }
+	make -C "$dir" -j"$jobs" >"$dir/make.out" 2>&1 || { tail -n 50 "$dir/make.out"; return 1; }
+}
+
+run_check() { # run_check DIR [make args]: make check, show failures, count
+	local dir=$1; shift
+	make -C "$dir" -j1 check "$@" >"$dir/check.out" 2>&1
+	local rc=$?
+	grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$dir/check.out" | grep -vE '^PASS:' | head -n 50
+	sed -n '/^=\+$/,/^=\+$/p' "$dir/check.out" | tail -n 12
+	if [ $rc != 0 ]; then
+		for l in "$dir"/tests/*/*.log; do
+			grep -qE '^(not ok|FAIL|ERROR)' "$l" 2>/dev/null && { echo "--- $l"; grep -B2 -A8 -E '^(not ok|# FAIL|ERROR)' "$l" | head -n 80; }
+		done
+	fi
+	count "$dir"
+	return $rc
+}
+
+overall=0
+built=0
+[ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen failed"; exit 1; }
+
+log "build (-Werror)"
+if build build-check; then
+	built=1
+	log "make check"
+	run_check build-check || overall=1
+else
+	failed=$((failed + 1)); overall=1
+fi
+
+log "build (ASan+UBSan)"
+if build build-asan --enable-sanitizers; then
+	log "make check under ASan+UBSan"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_check build-asan || overall=1
+else
+	failed=$((failed + 1)); overall=1
+fi
+
+if command -v valgrind >/dev/null && [ $built = 1 ]; then
+	log "integration tests with cgmd under valgrind"
+	rm -f build-check/test-suite.log
+	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh" \
+		CGM_TEST_VALGRIND=1 || overall=1
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ $overall = 0 ] && [ $failed = 0 ]

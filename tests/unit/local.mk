@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# cmocka unit tests of the pure parts: names, units, errors, keys, auth, mountinfo.
+if HAVE_CMOCKA
+UNIT_TESTS = \
+	tests/unit/test-name \
+	tests/unit/test-units \
+	tests/unit/test-errors \
+	tests/unit/test-keys \
+	tests/unit/test-auth \
+	tests/unit/test-mountinfo
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LDADD = daemon/libcgmd.la common/libcgmcommon.la $(CMOCKA_LIBS)
+
+tests_unit_test_name_SOURCES = tests/unit/test-name.c
+tests_unit_test_name_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_name_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_units_SOURCES = tests/unit/test-units.c
+tests_unit_test_units_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_units_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_errors_SOURCES = tests/unit/test-errors.c
+tests_unit_test_errors_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_errors_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_keys_SOURCES = tests/unit/test-keys.c
+tests_unit_test_keys_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_keys_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_auth_SOURCES = tests/unit/test-auth.c
+tests_unit_test_auth_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_auth_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_mountinfo_SOURCES = tests/unit/test-mountinfo.c
+tests_unit_test_mountinfo_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
+endif
