@@ -64,6 +64,33 @@
 /* Entries returned by List/Procs before the daemon refuses with LimitExceeded. */
 #define CGM_LIST_MAX 100000
 
+/* Keys of OpenSession's info argument (all optional). */
+#define CGM_SESSION_INFO_XDG_ID "xdg_session_id" /* names the leaf when set and valid */
+#define CGM_SESSION_INFO_SERVICE "service"       /* PAM service, for the audit line */
+#define CGM_SESSION_INFO_TTY "tty"
+#define CGM_SESSION_INFO_RHOST "rhost"
+
+/* Concurrent NSS lookups (worker threads). A lookup that hangs occupies one; when all are
+ * busy, further logins wait in the queue, and every other request is served as usual. */
+#define CGM_NSS_WORKERS 4
+/* How long OpenSession waits for NSS before failing with Busy (the PAM module's own timeout
+ * is usually shorter). */
+#define CGM_NSS_TIMEOUT_MS_DEFAULT 10000
+/* Policy files: size of one file, number of sections and of settings in all files. */
+#define CGM_POLICY_FILE_MAX (1024 * 1024)
+#define CGM_POLICY_SECTIONS_MAX 4096
+#define CGM_POLICY_FILES_MAX 256
+
 /* Extended attribute that marks a delegated home: value = decimal uid. Only CAP_SYS_ADMIN in
  * the initial user namespace can set trusted.* attributes, so users cannot forge a home. */
 #define CGM_XATTR_HOME "trusted.cgm.home"
+/* Marks a session leaf: value = the session id. Unforgeable for the same reason. */
+#define CGM_XATTR_SESSION "trusted.cgm.session"
+/* On a home made for a login: the user's name, so a restarted daemon can apply linger and
+ * kill_exempt without asking NSS. */
+#define CGM_XATTR_USER "trusted.cgm.user"
+/* How often sessions are checked for emptiness where cgroup.events does not exist (pure v1),
+ * and how often a full check runs anyway (after an inotify queue overflow, or a missed
+ * event). */
+#define CGM_SWEEP_LEGACY_MS 2000
+#define CGM_SWEEP_MS 30000

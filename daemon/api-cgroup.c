@@ -105,20 +105,6 @@ static int read_settings(MethodCall *c, DBusMessageIter *it, CgSetting *out, siz
         return 0;
 }
 
-/* The path of @pid in the primary hierarchy, as /proc/PID/cgroup shows it. */
-static int proc_primary_path(Manager *m, pid_t pid, char *path, size_t n)
-{
-        const Hierarchy *h = &m->cgfs.h[m->cgfs.primary];
-        char buf[8192], controller[sizeof(h->controllers)];
-        int r = proc_read_cgroup(pid, buf, sizeof(buf));
-
-        if (r < 0)
-                return r;
-        snprintf(controller, sizeof(controller), "%s", h->is_v2 ? "" : h->controllers);
-        controller[strcspn(controller, ",")] = '\0';
-        return proc_cgroup_lookup(buf, controller, path, n);
-}
-
 int api_ping(MethodCall *c)
 {
         (void)c;
@@ -172,7 +158,7 @@ int api_whoami(MethodCall *c)
 
         if (home)
                 cgfs_api_path(&m->cgfs, home, home_api, sizeof(home_api));
-        if (proc_primary_path(m, c->peer->pid, current, sizeof(current)) < 0)
+        if (cg_proc_path(&m->cgfs, c->peer->pid, current, sizeof(current)) < 0)
                 current[0] = '\0';
         r = reply_new(c, &it);
         if (r < 0)
@@ -301,9 +287,12 @@ int api_get(MethodCall *c)
         r = resolve(c, path, AUTH_READ, rel, sizeof(rel));
         if (r < 0)
                 return r;
-        r = cg_exists(&m->cgfs, rel, c->error);
-        if (r < 0)
-                return r;
+        /* Named keys report a missing cgroup themselves; "every key" must check first. */
+        if (n == 0) {
+                r = cg_exists(&m->cgfs, rel, c->error);
+                if (r < 0)
+                        return r;
+        }
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
@@ -443,7 +432,7 @@ static int move_one(MethodCall *c, const char *rel, int pidfd)
 {
         Manager *m = c->manager;
         const char *home = caller_home(c);
-        char where[4096], proc_rel[CGM_PATH_MAX + 1], want[2048], api[API_PATH_MAX], what[32];
+        char where[4096], proc_rel[CGM_PATH_MAX + 1], api[API_PATH_MAX], what[32];
         ProcInfo info;
         int r;
 
@@ -454,7 +443,7 @@ static int move_one(MethodCall *c, const char *rel, int pidfd)
         if (r < 0)
                 return cgm_error_set(c->error, r, CGM_ERR_INVALID_ARGS,
                                      "the file descriptor sent is not a pidfd");
-        r = proc_primary_path(m, info.pid, where, sizeof(where));
+        r = cg_proc_path(&m->cgfs, info.pid, where, sizeof(where));
         if (r < 0)
                 return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
                                      "cannot tell where process %d is: %s", (int)info.pid,
@@ -469,23 +458,9 @@ static int move_one(MethodCall *c, const char *rel, int pidfd)
                 audit(c, rel, what, r);
                 return r;
         }
-        r = cg_move(&m->cgfs, rel, info.pid, c->error);
+        r = cg_move_pidfd(&m->cgfs, rel, pidfd, info.pid, c->error);
         audit(c, rel, what, r);
-        if (r < 0)
-                return r;
-        if (!proc_pidfd_alive(pidfd)) {
-                log_warning("process %d exited while being moved to `%s`", (int)info.pid, api);
-                return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
-                                     "process %d exited while it was moved", (int)info.pid);
-        }
-        snprintf(want, sizeof(want), "%s%s%s", m->cgfs.h[m->cgfs.primary].base_path, *rel ? "/" : "",
-                 rel);
-        if (proc_primary_path(m, info.pid, where, sizeof(where)) < 0 || strcmp(where, want) != 0)
-                return cgm_error_set(c->error, -EIO, CGM_ERR_FAILED,
-                                     "process %d was written to `%s` but the kernel shows it in "
-                                     "`%s`",
-                                     (int)info.pid, api, where);
-        return 0;
+        return r;
 }
 
 int api_move(MethodCall *c)
@@ -558,7 +533,7 @@ int api_proc_cgroup(MethodCall *c)
                                      r == -ESRCH ? CGM_ERR_NO_PROCESS : CGM_ERR_INVALID_ARGS,
                                      r == -ESRCH ? "the process has exited"
                                                  : "the file descriptor sent is not a pidfd");
-        r = proc_primary_path(m, info.pid, where, sizeof(where));
+        r = cg_proc_path(&m->cgfs, info.pid, where, sizeof(where));
         if (r < 0 || !proc_pidfd_alive(pidfd))
                 return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
                                      "process %d has exited", (int)info.pid);

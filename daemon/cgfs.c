@@ -129,6 +129,10 @@ int cgfs_read(const Cgfs *cg, int h, const char *rel, const char *file, char *bu
                 if (l == 0)
                         break;
                 off += (size_t)l;
+                /* cgroupfs files are seq_files, which fill the buffer while there is data:
+                 * a short read is the end, and saves the read(2) that would return 0. */
+                if ((size_t)l < n - 1 - (off - (size_t)l))
+                        break;
         }
         buf[off] = '\0';
         return (int)off;
@@ -181,6 +185,14 @@ int cgfs_hierarchy_for(const Cgfs *cg, const char *controller)
 {
         if (cg->v2 >= 0 && list_has(cg->h[cg->v2].controllers, controller, ' '))
                 return cg->v2;
+        for (size_t i = 0; i < cg->n; i++)
+                if (!cg->h[i].is_v2 && list_has(cg->h[i].controllers, controller, ','))
+                        return (int)i;
+        return -1;
+}
+
+int cgfs_v1_hierarchy_for(const Cgfs *cg, const char *controller)
+{
         for (size_t i = 0; i < cg->n; i++)
                 if (!cg->h[i].is_v2 && list_has(cg->h[i].controllers, controller, ','))
                         return (int)i;

@@ -53,6 +53,8 @@ void cgfs_close(Cgfs *cg);
 
 /** cgfs_hierarchy_for() - index of the hierarchy serving @controller, -1 if none */
 int cgfs_hierarchy_for(const Cgfs *cg, const char *controller);
+/** cgfs_v1_hierarchy_for() - the v1 hierarchy that mounts @controller, -1 if none */
+int cgfs_v1_hierarchy_for(const Cgfs *cg, const char *controller);
 
 /**
  * cgfs_openat() - open @rel (relative to the base, "" = base) plus optional @file in

@@ -29,6 +29,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "keys.h"
+#include "mountinfo.h"
 #include "name.h"
 #include "proc.h"
 #include "protocol.h"
@@ -284,19 +285,10 @@ static int cg_key_hierarchy(const Cgfs *cg, const char *key, CgmError *e)
                                      "mount",
                                      key);
         }
-        if (cg->v2 >= 0 && (h = cgfs_hierarchy_for(cg, c2)) == cg->v2)
+        if (cg->v2 >= 0 && cgfs_hierarchy_for(cg, c2) == cg->v2)
+                return cg->v2;
+        if (c1 && (h = cgfs_v1_hierarchy_for(cg, c1)) >= 0)
                 return h;
-        if (c1) {
-                for (size_t i = 0; i < cg->n; i++)
-                        if (!cg->h[i].is_v2) {
-                                char list[130];
-                                snprintf(list, sizeof(list), ",%s,", cg->h[i].controllers);
-                                char want[40];
-                                snprintf(want, sizeof(want), ",%s,", c1);
-                                if (strstr(list, want))
-                                        return (int)i;
-                        }
-        }
         return cgm_error_set(e, -EOPNOTSUPP, CGM_ERR_NOT_SUPPORTED,
                              "the %s controller is not available to cgm on this host (neither "
                              "enabled for the base on cgroup2 nor mounted as a v1 hierarchy), so "
@@ -352,9 +344,6 @@ int cg_set(const Cgfs *cg, const char *rel, const CgSetting *settings, size_t n_
         if (n_settings > CGM_SETTINGS_MAX)
                 return cgm_error_set(e, -E2BIG, CGM_ERR_INVALID_ARGS,
                                      "at most %d settings per request", CGM_SETTINGS_MAX);
-        r = cg_exists(cg, rel, e);
-        if (r < 0)
-                return r;
 
         /* Phase 1: parse, translate and read the old values; nothing is written yet. */
         for (size_t i = 0; i < n_settings; i++) {
@@ -409,11 +398,15 @@ int cg_set(const Cgfs *cg, const char *rel, const CgSetting *settings, size_t n_
                         }
                 }
         }
-        for (size_t i = 0; i < n_plan; i++) {
+        /* Old values, to put back if a later write is refused; one write needs none. */
+        for (size_t i = 0; n_plan > 1 && i < n_plan; i++) {
                 r = cgfs_read(cg, plan[i].h, rel, plan[i].file.name, plan[i].old,
                               sizeof(plan[i].old));
                 if (r < 0)
-                        return cg_file_error(cg, rel, plan[i].file.name, plan[i].file.value, r, e);
+                        return cg_exists(cg, rel, e) < 0
+                                       ? e->code
+                                       : cg_file_error(cg, rel, plan[i].file.name,
+                                                       plan[i].file.value, r, e);
                 strip_newline(plan[i].old);
                 plan[i].have_old = true;
         }
@@ -426,6 +419,8 @@ int cg_set(const Cgfs *cg, const char *rel, const CgSetting *settings, size_t n_
         }
         if (done == n_plan)
                 return 0;
+        if (r == -ENOENT && cg_exists(cg, rel, e) < 0)
+                return e->code;
         cg_file_error(cg, rel, plan[done].file.name, plan[done].file.value, r, e);
         while (done-- > 0)
                 if (plan[done].have_old && plan[done].old[0] && !strchr(plan[done].old, '\n'))
@@ -451,7 +446,9 @@ int cg_get_one(const Cgfs *cg, const char *rel, const char *key, char *value, si
         if (cg->h[h].is_v2) {
                 r = cgfs_read(cg, h, rel, key, value, n);
                 if (r < 0)
-                        return cg_file_error(cg, rel, key, "", r, e);
+                        return r == -ENOENT && cg_exists(cg, rel, e) < 0
+                                       ? e->code
+                                       : cg_file_error(cg, rel, key, "", r, e);
                 strip_newline(value);
                 return 0;
         } else {
@@ -601,6 +598,43 @@ int cg_move(const Cgfs *cg, const char *rel, pid_t pid, CgmError *e)
                                              strerror(-r));
                 }
         }
+        return 0;
+}
+
+/* The path of @pid in the primary hierarchy, as /proc/PID/cgroup shows it. */
+int cg_proc_path(const Cgfs *cg, pid_t pid, char *path, size_t n)
+{
+        const Hierarchy *h = &cg->h[cg->primary];
+        char buf[8192], controller[sizeof(h->controllers)];
+        int r = proc_read_cgroup(pid, buf, sizeof(buf));
+
+        if (r < 0)
+                return r;
+        snprintf(controller, sizeof(controller), "%s", h->is_v2 ? "" : h->controllers);
+        controller[strcspn(controller, ",")] = '\0';
+        return proc_cgroup_lookup(buf, controller, path, n);
+}
+
+int cg_move_pidfd(const Cgfs *cg, const char *rel, int pidfd, pid_t pid, CgmError *e)
+{
+        char api[CGM_PATH_MAX + 64], want[2200], where[4096];
+        int r;
+
+        r = cg_move(cg, rel, pid, e);
+        if (r < 0)
+                return r;
+        cg_api(cg, rel, api, sizeof(api));
+        /* A pid stays allocated until its process is reaped: alive now means the number we
+         * wrote named this very process. */
+        if (!proc_pidfd_alive(pidfd))
+                return cgm_error_set(e, -ESRCH, CGM_ERR_NO_PROCESS,
+                                     "process %d exited while it was moved", (int)pid);
+        snprintf(want, sizeof(want), "%s%s%s", cg->h[cg->primary].base_path, *rel ? "/" : "", rel);
+        if (cg_proc_path(cg, pid, where, sizeof(where)) < 0 || strcmp(where, want) != 0)
+                return cgm_error_set(e, -EIO, CGM_ERR_FAILED,
+                                     "process %d was written to `%s` but the kernel shows it in "
+                                     "`%s`",
+                                     (int)pid, api, where);
         return 0;
 }
 

@@ -68,6 +68,15 @@ int cg_procs(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmErro
  */
 int cg_move(const Cgfs *cg, const char *rel, pid_t pid, CgmError *e);
 
+/**
+ * cg_move_pidfd() - cg_move(), then verify: the pidfd is still alive (so @pid was not
+ * recycled) and /proc/PID/cgroup shows @rel
+ */
+int cg_move_pidfd(const Cgfs *cg, const char *rel, int pidfd, pid_t pid, CgmError *e);
+
+/** cg_proc_path() - @pid's cgroup in the primary hierarchy, as /proc/PID/cgroup shows it */
+int cg_proc_path(const Cgfs *cg, pid_t pid, char *path, size_t n);
+
 /** cg_kill() - signal every process in the subtree; *@np = how many were signalled */
 int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e);
 

@@ -9,9 +9,14 @@
 #include "cgfs.h"
 #include "home.h"
 #include "loop.h"
+#include "worker.h"
 
 typedef struct Peer Peer;
 typedef struct UidCharge UidCharge;
+typedef struct Policy Policy;
+typedef struct Session Session;
+typedef struct Pending Pending;
+typedef struct HomeWait HomeWait;
 
 #define MANAGER_CHARGE_BUCKETS 256
 
@@ -30,6 +35,21 @@ typedef struct Manager {
         unsigned n_peers;
         uint64_t next_peer_id;
         UidCharge *charges[MANAGER_CHARGE_BUCKETS];
+
+        Policy *policy;
+        const char *config_path; /* -c, or NULL for the default files */
+        Workers workers;         /* NSS lookups */
+        gid_t admin_gid;         /* the policy's admin_group, resolved at load */
+        bool have_admin_gid;
+
+        Session *sessions;      /* every session leaf, found again from cgroupfs at start */
+        unsigned n_sessions;
+        uint64_t next_session_serial;
+        HomeWait *home_waits;   /* homes to remove once empty */
+        LoopSource inotify;     /* cgroup.events of session leaves and emptying homes */
+        LoopSource sweep;       /* timerfd: periodic check where there is no cgroup.events */
+        Pending *requests;      /* requests waiting for a worker */
+        bool stopping;
 
         unsigned requests_per_second; /* per non-root uid */
         unsigned creates_per_second;  /* per non-root uid */

@@ -4,7 +4,11 @@ noinst_LTLIBRARIES += daemon/libcgmd.la
 daemon_libcgmd_la_SOURCES = \
 	daemon/context.h \
 	daemon/log.h daemon/log.c \
-	daemon/conf.h daemon/conf.c \
+	daemon/policy.h daemon/policy.c \
+	daemon/worker.h daemon/worker.c \
+	daemon/nss.h daemon/nss.c \
+	daemon/session.h daemon/session.c \
+	daemon/api-session.h daemon/api-session.c \
 	daemon/caps.h daemon/caps.c \
 	daemon/audit.h daemon/audit.c \
 	daemon/keys.h daemon/keys.c \
@@ -19,7 +23,7 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/server.h daemon/server.c \
 	daemon/methods.h daemon/methods.c \
 	daemon/api-cgroup.c
-daemon_libcgmd_la_LIBADD = common/libcgmcommon.la $(DBUS_LIBS) $(LIBCAP_LIBS)
+daemon_libcgmd_la_LIBADD = common/libcgmcommon.la $(DBUS_LIBS) $(LIBCAP_LIBS) -lpthread
 daemon_libcgmd_la_CFLAGS = $(AM_CFLAGS) $(LIBCAP_CFLAGS)
 
 sbin_PROGRAMS += cgmd

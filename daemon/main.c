@@ -26,14 +26,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api-session.h"
 #include "caps.h"
 #include "cleanup.h"
-#include "conf.h"
 #include "context.h"
+#include "nss.h"
 #include "log.h"
 #include "peer.h"
+#include "policy.h"
 #include "protocol.h"
 #include "server.h"
+#include "session.h"
 
 typedef struct Options {
         const char *socket;
@@ -144,10 +147,12 @@ static int signals_dispatch(LoopSource *s, uint32_t events)
                         log_info("received %s, stopping", strsignal((int)si.ssi_signo));
                         loop_exit(&m->loop, 0);
                         break;
-                case SIGHUP:
-                        log_info("received SIGHUP: nothing to reload yet (policy comes from "
-                                 "cgm.conf in a later release)");
+                case SIGHUP: {
+                        CgmError e = CGM_ERROR_NULL;
+                        log_info("received SIGHUP, reloading the policy");
+                        (void)manager_reload(m, &e);
                         break;
+                }
                 }
         }
         return 0;
@@ -208,8 +213,34 @@ static void detach_stdio(void)
                 close(fd);
 }
 
+void manager_apply_options(Manager *m)
+{
+        const Policy *p = m->policy;
+        gid_t gid;
+
+        m->requests_per_second = policy_uint(&p->requests_per_second);
+        m->creates_per_second = policy_uint(&p->creates_per_second);
+        m->connections_per_uid = policy_uint(&p->connections_per_uid);
+        m->have_admin_gid = false;
+        /* One getgrnam_r at start-up and reload. Files-backed groups answer at once; a remote
+         * directory that hangs here delays only the reload, not a login (those use workers). */
+        if (p->admin_group.value[0]) {
+                int r = nss_group_gid(p->admin_group.value, &gid);
+                if (r == 0) {
+                        m->admin_gid = gid;
+                        m->have_admin_gid = true;
+                } else
+                        log_warning("admin_group `%s` (%s) is unknown to NSS: %s; only root may "
+                                    "use the admin methods",
+                                    p->admin_group.value, p->admin_group.source, strerror(-r));
+        }
+}
+
 static void manager_deinit(Manager *m)
 {
+        m->stopping = true;
+        workers_deinit(&m->workers);
+        sessions_deinit(m);
         server_stop(m);
         peer_charges_free(m);
         home_registry_deinit(&m->homes);
@@ -217,14 +248,16 @@ static void manager_deinit(Manager *m)
         if (m->signals.fd >= 0)
                 close(m->signals.fd);
         loop_deinit(&m->loop);
+        policy_free(m->policy);
+        m->policy = NULL;
 }
 
 int main(int argc, char **argv)
 {
         Options o = { .socket = NULL, .base = NULL };
-        Manager m = { .signals = LOOP_SOURCE_NULL, .peer_slot = -1 };
+        Manager m = { .signals = LOOP_SOURCE_NULL, .peer_slot = -1, .inotify = LOOP_SOURCE_NULL,
+                      .sweep = LOOP_SOURCE_NULL };
         CgmError e = CGM_ERROR_NULL;
-        Conf conf;
         int notify_fd = -1, r;
 
         r = parse_args(argc, argv, &o);
@@ -232,14 +265,12 @@ int main(int argc, char **argv)
                 return r > 0 ? EXIT_SUCCESS : 2;
         log_open(true, o.debug);
 
-        r = conf_load(&conf, o.config, &e);
+        m.config_path = o.config;
+        r = policy_load(&m.policy, o.config, &e);
         if (r < 0)
                 goto fail_early;
-        m.requests_per_second = conf.requests_per_second;
-        m.creates_per_second = conf.creates_per_second;
-        m.connections_per_uid = conf.connections_per_uid;
         snprintf(m.socket_path, sizeof(m.socket_path), "%s",
-                 o.socket ? o.socket : conf.socket);
+                 o.socket ? o.socket : m.policy->socket.value);
 
         r = check_process(&m, &e);
         if (r < 0)
@@ -249,7 +280,7 @@ int main(int argc, char **argv)
                 cgm_error_set(&e, r, NULL, "cannot create the event loop: %s", strerror(-r));
                 goto fail_early;
         }
-        r = cgfs_open(&m.cgfs, o.base ? o.base : conf.base, &e);
+        r = cgfs_open(&m.cgfs, o.base ? o.base : m.policy->base.value, &e);
         if (r < 0)
                 goto fail;
         r = home_registry_scan(&m.homes, &m.cgfs);
@@ -258,6 +289,10 @@ int main(int argc, char **argv)
                               strerror(-r));
                 goto fail;
         }
+        manager_apply_options(&m);
+        r = sessions_init(&m, &e);
+        if (r < 0)
+                goto fail;
         r = caps_restrict(&e);
         if (r < 0)
                 goto fail;
@@ -272,6 +307,12 @@ int main(int argc, char **argv)
                         cgm_error_set(&e, r, NULL, "cannot detach: %s", strerror(-r));
                         goto fail;
                 }
+        }
+        /* Threads only after fork(): a forked child keeps just the forking thread. */
+        r = workers_init(&m.workers, &m.loop, CGM_NSS_WORKERS);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "cannot start the NSS workers: %s", strerror(-r));
+                goto fail;
         }
         r = server_start(&m, &e);
         if (r < 0)
@@ -307,6 +348,7 @@ int main(int argc, char **argv)
 fail:
         manager_deinit(&m);
 fail_early:
+        policy_free(m.policy);
         log_error("%s", e.msg[0] ? e.msg : strerror(-r));
         if (notify_fd >= 0) {
                 char bad = 1;

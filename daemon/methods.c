@@ -58,6 +58,20 @@ static const Method methods[] = {
           "Usage counters: memory, cpu, pids, oom events, populated, frozen." },
         { "Chown", "su", "path,uid", "", "", METHOD_ROOT, true, api_chown,
           "Delegate a cgroup to a uid: it becomes that uid's home." },
+        { "OpenSession", "sa{ss}", "user,info", "ss", "id,path", METHOD_ROOT, false,
+          api_open_session,
+          "For PAM: make or refresh the user's home from the policy, create a session leaf and "
+          "move the caller into it. Empty id and path: the policy excludes the user." },
+        { "CloseSession", "s", "id", "", "", METHOD_ROOT, false, api_close_session,
+          "For PAM: end a session (kill_on_logout); its leaf goes once empty." },
+        { "Sessions", "", "", "a(ssusb)", "sessions", METHOD_ADMIN, false, api_sessions,
+          "Every session: id, user, uid, leaf, populated." },
+        { "Users", "", "", "a(ussub)", "users", METHOD_ADMIN, false, api_users,
+          "Every home: uid, user, home, number of sessions, lingers." },
+        { "ExplainPolicy", "s", "user", "uasa(sss)", "uid,groups,entries", METHOD_ADMIN, false,
+          api_explain_policy, "Every effective value for a user, with the file:line it came from." },
+        { "Reload", "", "", "", "", METHOD_ADMIN, false, api_reload,
+          "Re-read the policy; on an error the old one stays in force." },
 };
 
 static void xml_args(char **buf, size_t *len, FILE *f, const char *sig, const char *names,
@@ -119,7 +133,9 @@ static char *introspect_xml(const char *path)
                       f);
                 for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
                         fprintf(f, "    <!-- %s%s -->\n", methods[i].doc,
-                                methods[i].class == METHOD_ROOT ? " Root only." : "");
+                                methods[i].class == METHOD_ROOT    ? " Root only."
+                                : methods[i].class == METHOD_ADMIN ? " Root and the admin group."
+                                                                   : "");
                         fprintf(f, "    <method name=\"%s\">\n", methods[i].name);
                         xml_args(&buf, &len, f, methods[i].in, methods[i].in_names, "in");
                         xml_args(&buf, &len, f, methods[i].out, methods[i].out_names, "out");
@@ -291,8 +307,19 @@ DBusHandlerResult methods_filter(DBusConnection *conn, DBusMessage *msg, void *d
                                   (unsigned)p->principal.uid);
                 goto error;
         }
+        if (method->class == METHOD_ADMIN && !p->principal.is_root &&
+            !(m->have_admin_gid && peer_in_group(p, m->admin_gid))) {
+                r = cgm_error_set(&e, -EACCES, CGM_ERR_PERMISSION_DENIED,
+                                  "%s is for root and the admin group (admin_group in cgm.conf: "
+                                  "%s); uid %u is in neither",
+                                  method->name,
+                                  m->have_admin_gid ? "set" : "not set", (unsigned)p->principal.uid);
+                goto error;
+        }
         call = (MethodCall){ .manager = m, .peer = p, .msg = msg, .error = &e };
         r = method->handler(&call);
+        if (r == METHOD_PENDING)
+                return DBUS_HANDLER_RESULT_HANDLED; /* the reply comes later */
         if (r >= 0) {
                 if (!call.reply)
                         call.reply = dbus_message_new_method_return(msg);

@@ -21,9 +21,13 @@ typedef struct MethodCall {
 typedef int (*MethodHandler)(MethodCall *call);
 
 typedef enum MethodClass {
-        METHOD_ANY,  /* any principal; paths are authorized inside the handler */
-        METHOD_ROOT, /* uid 0 of the initial user namespace only */
+        METHOD_ANY,   /* any principal; paths are authorized inside the handler */
+        METHOD_ROOT,  /* uid 0 of the initial user namespace only */
+        METHOD_ADMIN, /* root, or a member of the policy's admin_group */
 } MethodClass;
+
+/* A handler's return value when the reply will be sent later (after a worker). */
+#define METHOD_PENDING 1
 
 typedef struct Method {
         const char *name;
@@ -58,3 +62,11 @@ int api_freeze(MethodCall *c);
 int api_thaw(MethodCall *c);
 int api_stat(MethodCall *c);
 int api_chown(MethodCall *c);
+
+/* Handlers, api-session.c */
+int api_open_session(MethodCall *c);
+int api_close_session(MethodCall *c);
+int api_sessions(MethodCall *c);
+int api_users(MethodCall *c);
+int api_explain_policy(MethodCall *c);
+int api_reload(MethodCall *c);

@@ -159,6 +159,10 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
         p->conn = dbus_connection_ref(conn);
         p->id = ++m->next_peer_id;
         p->pid = cred.pid;
+        p->gid = cred.gid;
+        len = sizeof(p->groups);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) == 0)
+                p->n_groups = len / sizeof(gid_t);
         p->pidfd = pidfd;
         p->charge = charge;
         p->principal.uid = cred.uid;
@@ -233,4 +237,14 @@ void peer_charges_free(Manager *m)
                         m->charges[i] = c->next;
                         free(c);
                 }
+}
+
+bool peer_in_group(const Peer *p, gid_t gid)
+{
+        if (p->gid == gid)
+                return true;
+        for (unsigned i = 0; i < p->n_groups; i++)
+                if (p->groups[i] == gid)
+                        return true;
+        return false;
 }

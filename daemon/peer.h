@@ -29,6 +29,9 @@ struct Peer {
         uint64_t id;
         Principal principal;
         pid_t pid;   /* in the daemon's pid namespace, at connect time */
+        gid_t gid;   /* SO_PEERCRED */
+        gid_t groups[64]; /* SO_PEERGROUPS: supplementary groups at connect time */
+        unsigned n_groups;
         int pidfd;   /* SO_PEERPIDFD: pinned at connect(), names the process race-free */
         UidCharge *charge;
 };
@@ -49,6 +52,9 @@ void peer_free(Peer *p);
  * Return: 0, or -EDQUOT when the per-second budget is used up. Root is never limited.
  */
 int peer_charge_request(Peer *p, bool create);
+
+/** peer_in_group() - is @gid the peer's group or one of its supplementary groups? */
+bool peer_in_group(const Peer *p, gid_t gid);
 
 /** peer_charges_free() - drop the charges of uids with no connection left (at exit) */
 void peer_charges_free(Manager *m);

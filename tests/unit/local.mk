@@ -7,7 +7,8 @@ UNIT_TESTS = \
 	tests/unit/test-errors \
 	tests/unit/test-keys \
 	tests/unit/test-auth \
-	tests/unit/test-mountinfo
+	tests/unit/test-mountinfo \
+	tests/unit/test-policy
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -37,4 +38,7 @@ tests_unit_test_auth_LDADD = $(UNIT_LDADD)
 tests_unit_test_mountinfo_SOURCES = tests/unit/test-mountinfo.c
 tests_unit_test_mountinfo_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
+tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
+tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 endif

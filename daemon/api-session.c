@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Method handlers for sessions and administration: OpenSession, CloseSession, Sessions,
+ * Users, ExplainPolicy, Reload
+ *
+ * OpenSession and ExplainPolicy need NSS, which may hang (a directory server down). Their
+ * handlers therefore only check the request, put an NSS lookup on a worker thread and return
+ * "pending"; the reply is sent from the loop when the lookup finishes, or with Busy when the
+ * deadline (nss_timeout_ms) passes first — whichever comes first, exactly once. A Pending
+ * lives until both the reply has gone and the worker has handed its job back, since the
+ * thread writes into it.
+ *
+ * Reload parses the new policy completely before anything changes (policy.c); a bad file
+ * leaves the old policy in force and the caller gets the file:line. A good one replaces the
+ * old, and the limits of every user with a session are applied again (one NSS lookup each,
+ * on the workers, to learn the user's current groups).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "api-session.h"
+#include "audit.h"
+#include "cleanup.h"
+#include "home.h"
+#include "log.h"
+#include "methods.h"
+#include "name.h"
+#include "nss.h"
+#include "peer.h"
+#include "policy.h"
+#include "session.h"
+
+typedef enum PendingKind {
+        PENDING_OPEN,
+        PENDING_EXPLAIN,
+        PENDING_REAPPLY, /* after a reload: no reply */
+} PendingKind;
+
+struct Pending {
+        Pending *next;
+        Manager *manager;
+        PendingKind kind;
+        NssLookup nss; /* the worker's job; written by the thread until done() */
+        DBusConnection *conn;
+        DBusMessage *msg;
+        LoopSource timer; /* the deadline */
+        bool replied, job_done;
+        uid_t caller_uid;
+        pid_t caller_pid;
+        int pidfd; /* OPEN: the process to move into the leaf */
+        pid_t pid;
+        char xdg_id[CGM_NAME_MAX + 1];
+        char what[512]; /* for the audit line */
+};
+
+static void pending_free(Pending *p)
+{
+        Manager *m = p->manager;
+
+        for (Pending **q = &m->requests; *q; q = &(*q)->next)
+                if (*q == p) {
+                        *q = p->next;
+                        break;
+                }
+        if (p->timer.fd >= 0) {
+                (void)loop_update(&m->loop, &p->timer, 0);
+                close(p->timer.fd);
+        }
+        safe_close(p->pidfd);
+        if (p->msg)
+                dbus_message_unref(p->msg);
+        if (p->conn)
+                dbus_connection_unref(p->conn);
+        nss_lookup_clear(&p->nss);
+        free(p);
+}
+
+static void pending_send(Pending *p, DBusMessage *reply)
+{
+        p->replied = true;
+        if (reply) {
+                if (dbus_connection_get_is_connected(p->conn))
+                        (void)dbus_connection_send(p->conn, reply, NULL);
+                dbus_message_unref(reply);
+        }
+        if (p->timer.fd >= 0) {
+                (void)loop_update(&p->manager->loop, &p->timer, 0);
+                p->timer.fd = safe_close(p->timer.fd);
+        }
+}
+
+static void pending_error(Pending *p, const CgmError *e)
+{
+        pending_send(p, dbus_message_new_error(p->msg,
+                                               e->name ? e->name : cgm_errno_to_error_name(e->code),
+                                               e->msg));
+}
+
+static int pending_timeout(LoopSource *s, uint32_t events)
+{
+        Pending *p = container_of(s, Pending, timer);
+        CgmError e = CGM_ERROR_NULL;
+
+        (void)events;
+        cgm_error_set(&e, -EBUSY, CGM_ERR_BUSY,
+                      "looking up `%s` in NSS (nsswitch.conf) did not finish within %u ms; is the "
+                      "directory service reachable?",
+                      p->nss.name, policy_uint(&p->manager->policy->nss_timeout_ms));
+        log_warning("%s", e.msg);
+        pending_error(p, &e);
+        if (p->job_done)
+                pending_free(p);
+        return 0;
+}
+
+static void open_finish(Pending *p)
+{
+        Manager *m = p->manager;
+        CgmError e = CGM_ERROR_NULL;
+        char id[CGM_NAME_MAX + 1] = "", path[CGM_PATH_MAX + 1100] = "";
+        const char *ip = id, *pp = path;
+        DBusMessage *reply;
+        int r;
+
+        if (p->nss.result == -ENOENT)
+                r = cgm_error_set(&e, -ENOENT, CGM_ERR_NOT_FOUND, "no user `%s` in NSS",
+                                  p->nss.name);
+        else if (p->nss.result < 0)
+                r = cgm_error_set(&e, p->nss.result, CGM_ERR_FAILED,
+                                  "looking up `%s` in NSS failed: %s", p->nss.name,
+                                  strerror(-p->nss.result));
+        else
+                r = session_open(m, &p->nss, p->xdg_id, p->pidfd, p->pid, id, sizeof(id), path,
+                                 sizeof(path), &e);
+        {
+                char what[700];
+                snprintf(what, sizeof(what), "%s id=%s", p->what, id);
+                audit_write(p->caller_uid, p->caller_pid, "OpenSession", path, what, r);
+        }
+        if (r < 0) {
+                pending_error(p, &e);
+                return;
+        }
+        reply = dbus_message_new_method_return(p->msg);
+        if (reply)
+                dbus_message_append_args(reply, DBUS_TYPE_STRING, &ip, DBUS_TYPE_STRING, &pp,
+                                         DBUS_TYPE_INVALID);
+        pending_send(p, reply);
+}
+
+static void explain_append(DBusMessageIter *arr, const char *k, const char *v, const char *src)
+{
+        DBusMessageIter st;
+
+        dbus_message_iter_open_container(arr, DBUS_TYPE_STRUCT, NULL, &st);
+        dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &k);
+        dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &v);
+        dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &src);
+        dbus_message_iter_close_container(arr, &st);
+}
+
+static void explain_finish(Pending *p)
+{
+        Manager *m = p->manager;
+        Policy *pol = m->policy;
+        const char *groups[NSS_GROUPS_MAX];
+        DBusMessageIter it, garr, earr;
+        PolicyLimits lim;
+        dbus_uint32_t uid = p->nss.uid;
+        const char *user = p->nss.user;
+        bool exempt, lingers, excluded;
+        DBusMessage *reply;
+
+        if (p->nss.result < 0) {
+                CgmError e = CGM_ERROR_NULL;
+                cgm_error_set(&e, p->nss.result == -ENOENT ? -ENOENT : p->nss.result,
+                              p->nss.result == -ENOENT ? CGM_ERR_NOT_FOUND : CGM_ERR_FAILED,
+                              "no user `%s` in NSS%s%s", p->nss.name,
+                              p->nss.result == -ENOENT ? "" : ": ",
+                              p->nss.result == -ENOENT ? "" : strerror(-p->nss.result));
+                pending_error(p, &e);
+                return;
+        }
+        for (size_t i = 0; i < p->nss.n_groups; i++)
+                groups[i] = p->nss.groups[i];
+        policy_resolve(pol, user, groups, p->nss.n_groups, &lim);
+        reply = dbus_message_new_method_return(p->msg);
+        if (!reply) {
+                pending_send(p, NULL);
+                return;
+        }
+        dbus_message_iter_init_append(reply, &it);
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &uid);
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &garr);
+        for (size_t i = 0; i < p->nss.n_groups; i++)
+                dbus_message_iter_append_basic(&garr, DBUS_TYPE_STRING, &groups[i]);
+        dbus_message_iter_close_container(&it, &garr);
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(sss)", &earr);
+        for (size_t i = 0; i < lim.n; i++)
+                explain_append(&earr, lim.values[i]->key, lim.values[i]->value,
+                               lim.values[i]->source);
+        explain_append(&earr, "cgroup.max.descendants (max_cgroups_per_user)",
+                       pol->max_cgroups_per_user.value, pol->max_cgroups_per_user.source);
+        excluded = policy_list_has(&pol->exclude, user);
+        explain_append(&earr, "excluded", excluded ? "yes" : "no", pol->exclude.source);
+        lingers = policy_list_has(&pol->linger, user);
+        explain_append(&earr, "linger", lingers ? "yes" : "no", pol->linger.source);
+        exempt = policy_list_has(&pol->kill_exempt, user) || p->nss.uid == 0;
+        explain_append(&earr, "kill_on_logout",
+                       policy_bool(&pol->kill_on_logout) && !exempt ? "yes" : "no",
+                       exempt && policy_bool(&pol->kill_on_logout) ? pol->kill_exempt.source
+                                                                     : pol->kill_on_logout.source);
+        dbus_message_iter_close_container(&it, &earr);
+        pending_send(p, reply);
+}
+
+static void reapply_finish(Pending *p)
+{
+        const char *home;
+
+        if (p->nss.result < 0) {
+                log_warning("reload: cannot look up uid %u to re-apply its limits: %s",
+                            (unsigned)p->nss.want_uid, strerror(-p->nss.result));
+                return;
+        }
+        home = home_lookup(&p->manager->homes, p->nss.uid);
+        if (home)
+                (void)session_apply_limits(p->manager, home, &p->nss);
+}
+
+static void pending_done(WorkerJob *job)
+{
+        Pending *p = container_of(job, Pending, nss.job);
+
+        p->job_done = true;
+        if (!p->replied && !job->cancelled && !p->manager->stopping) {
+                switch (p->kind) {
+                case PENDING_OPEN:
+                        open_finish(p);
+                        break;
+                case PENDING_EXPLAIN:
+                        explain_finish(p);
+                        break;
+                case PENDING_REAPPLY:
+                        reapply_finish(p);
+                        break;
+                }
+        }
+        pending_free(p);
+}
+
+static int pending_start(MethodCall *c, PendingKind kind, const char *name, uid_t uid,
+                         Pending **pp)
+{
+        Manager *m = c->manager;
+        Pending *p = calloc(1, sizeof(*p));
+        unsigned ms = policy_uint(&m->policy->nss_timeout_ms);
+        struct itimerspec its = { .it_value = { .tv_sec = ms / 1000,
+                                                .tv_nsec = (long)(ms % 1000) * 1000000L } };
+
+        if (!p)
+                return cgm_error_set(c ? c->error : NULL, -ENOMEM, NULL, "out of memory");
+        p->manager = m;
+        p->kind = kind;
+        p->pidfd = -1;
+        p->timer = (LoopSource){ .fd = -1, .callback = pending_timeout };
+        p->nss.job = (WorkerJob){ .run = nss_lookup_run, .done = pending_done };
+        snprintf(p->nss.name, sizeof(p->nss.name), "%s", name ? name : "");
+        p->nss.want_uid = uid;
+        if (c && c->msg) {
+                p->conn = dbus_connection_ref(c->peer->conn);
+                p->msg = dbus_message_ref(c->msg);
+                p->caller_uid = c->peer->principal.uid;
+                p->caller_pid = c->peer->pid;
+                p->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+                if (p->timer.fd < 0 || loop_update(&m->loop, &p->timer, EPOLLIN) < 0 ||
+                    timerfd_settime(p->timer.fd, 0, &its, NULL) < 0) {
+                        int r = -errno;
+                        pending_free(p);
+                        return cgm_error_set(c->error, r, NULL, "cannot arm a timer: %s",
+                                             strerror(-r));
+                }
+        } else
+                p->replied = true; /* nobody waits for an answer */
+        p->next = m->requests;
+        m->requests = p;
+        *pp = p;
+        return 0;
+}
+
+static int check_user_name(MethodCall *c, const char *user)
+{
+        size_t l = strlen(user);
+
+        if (l == 0 || l > 255)
+                return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                     "a user name of 1 to 255 bytes is needed");
+        for (const char *s = user; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/' || *s == ':')
+                        return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                             "the user name contains a control character, `/` "
+                                             "or `:`");
+        return 0;
+}
+
+int api_open_session(MethodCall *c)
+{
+        Manager *m = c->manager;
+        DBusMessageIter it, arr;
+        const char *user, *xdg = "", *service = "", *tty = "", *rhost = "";
+        Pending *p;
+        int r;
+
+        dbus_message_iter_init(c->msg, &it);
+        dbus_message_iter_get_basic(&it, &user);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_recurse(&it, &arr);
+        while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_DICT_ENTRY) {
+                DBusMessageIter entry;
+                const char *k, *v;
+                dbus_message_iter_recurse(&arr, &entry);
+                dbus_message_iter_get_basic(&entry, &k);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_get_basic(&entry, &v);
+                if (strlen(v) > 255)
+                        return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                             "session info `%.32s` is longer than 255 bytes", k);
+                if (strcmp(k, CGM_SESSION_INFO_XDG_ID) == 0)
+                        xdg = v;
+                else if (strcmp(k, CGM_SESSION_INFO_SERVICE) == 0)
+                        service = v;
+                else if (strcmp(k, CGM_SESSION_INFO_TTY) == 0)
+                        tty = v;
+                else if (strcmp(k, CGM_SESSION_INFO_RHOST) == 0)
+                        rhost = v;
+                /* Unknown keys are ignored: newer PAM modules may send more. */
+                dbus_message_iter_next(&arr);
+        }
+        r = check_user_name(c, user);
+        if (r < 0)
+                return r;
+        if (policy_list_has(&m->policy->exclude, user)) {
+                char what[300];
+                snprintf(what, sizeof(what), "user=%s excluded by %s", user,
+                         m->policy->exclude.source);
+                audit_write(c->peer->principal.uid, c->peer->pid, "OpenSession", "", what, 0);
+                c->reply = dbus_message_new_method_return(c->msg);
+                if (c->reply) {
+                        const char *empty = "";
+                        dbus_message_append_args(c->reply, DBUS_TYPE_STRING, &empty,
+                                                 DBUS_TYPE_STRING, &empty, DBUS_TYPE_INVALID);
+                }
+                return 0;
+        }
+        r = pending_start(c, PENDING_OPEN, user, 0, &p);
+        if (r < 0)
+                return r;
+        p->pidfd = fcntl(c->peer->pidfd, F_DUPFD_CLOEXEC, 3);
+        p->pid = c->peer->pid;
+        snprintf(p->xdg_id, sizeof(p->xdg_id), "%s", strlen(xdg) < sizeof(p->xdg_id) ? xdg : "");
+        snprintf(p->what, sizeof(p->what), "user=%s service=%s tty=%s rhost=%s", user, service,
+                 tty, rhost);
+        workers_submit(&m->workers, &p->nss.job);
+        return METHOD_PENDING;
+}
+
+int api_close_session(MethodCall *c)
+{
+        const char *id;
+        char why[160], api[CGM_PATH_MAX + 1100] = "";
+        Session *s;
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID);
+        if (strlen(id) > CGM_NAME_MAX || cgm_name_check(id, why, sizeof(why)) < 0)
+                return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                     "`%.64s` is not a session id", id);
+        s = session_find(c->manager, id);
+        if (s)
+                cgfs_api_path(&c->manager->cgfs, s->rel, api, sizeof(api));
+        r = session_close(c->manager, id, c->error);
+        audit_write(c->peer->principal.uid, c->peer->pid, "CloseSession", api, id, r);
+        return r;
+}
+
+int api_sessions(MethodCall *c)
+{
+        Manager *m = c->manager;
+        DBusMessageIter it, arr;
+
+        c->reply = dbus_message_new_method_return(c->msg);
+        if (!c->reply)
+                return cgm_error_set(c->error, -ENOMEM, NULL, "out of memory");
+        dbus_message_iter_init_append(c->reply, &it);
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(ssusb)", &arr);
+        for (Session *s = m->sessions; s; s = s->next) {
+                DBusMessageIter st;
+                char api[CGM_PATH_MAX + 1100];
+                const char *id = s->id, *user = s->user, *ap = api;
+                dbus_uint32_t uid = s->uid;
+                dbus_bool_t pop = session_populated(m, s);
+                cgfs_api_path(&m->cgfs, s->rel, api, sizeof(api));
+                dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, NULL, &st);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &id);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &user);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_UINT32, &uid);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &ap);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_BOOLEAN, &pop);
+                dbus_message_iter_close_container(&arr, &st);
+        }
+        dbus_message_iter_close_container(&it, &arr);
+        return 0;
+}
+
+int api_users(MethodCall *c)
+{
+        Manager *m = c->manager;
+        DBusMessageIter it, arr;
+
+        c->reply = dbus_message_new_method_return(c->msg);
+        if (!c->reply)
+                return cgm_error_set(c->error, -ENOMEM, NULL, "out of memory");
+        dbus_message_iter_init_append(c->reply, &it);
+        dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(ussub)", &arr);
+        for (size_t i = 0; i < m->homes.n; i++) {
+                const Home *h = &m->homes.homes[i];
+                DBusMessageIter st;
+                char api[CGM_PATH_MAX + 1100], name[256];
+                const char *ap = api, *np = name;
+                dbus_uint32_t uid = h->uid, n = sessions_of_uid(m, h->uid);
+                dbus_bool_t lingers;
+                cgfs_api_path(&m->cgfs, h->path, api, sizeof(api));
+                home_user_name(m, h->path, name, sizeof(name));
+                lingers = *name && policy_list_has(&m->policy->linger, name);
+                dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, NULL, &st);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_UINT32, &uid);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &np);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &ap);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_UINT32, &n);
+                dbus_message_iter_append_basic(&st, DBUS_TYPE_BOOLEAN, &lingers);
+                dbus_message_iter_close_container(&arr, &st);
+        }
+        dbus_message_iter_close_container(&it, &arr);
+        return 0;
+}
+
+int api_explain_policy(MethodCall *c)
+{
+        const char *user;
+        Pending *p;
+        int r;
+
+        dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &user, DBUS_TYPE_INVALID);
+        r = check_user_name(c, user);
+        if (r < 0)
+                return r;
+        r = pending_start(c, PENDING_EXPLAIN, user, 0, &p);
+        if (r < 0)
+                return r;
+        workers_submit(&c->manager->workers, &p->nss.job);
+        return METHOD_PENDING;
+}
+
+int manager_reload(Manager *m, CgmError *e)
+{
+        Policy *fresh = NULL;
+        int r = policy_load(&fresh, m->config_path, e);
+
+        if (r < 0) {
+                log_error("reload refused, the old policy stays in force: %s", e->msg);
+                return r;
+        }
+        policy_free(m->policy);
+        m->policy = fresh;
+        manager_apply_options(m);
+        log_info("policy reloaded from %zu file%s", fresh->n_files, fresh->n_files == 1 ? "" : "s");
+        /* Apply the new limits to every user who has a session, with its current groups. */
+        for (size_t i = 0; i < m->homes.n; i++) {
+                Pending *p;
+                MethodCall none = { .manager = m };
+                if (!sessions_of_uid(m, m->homes.homes[i].uid))
+                        continue;
+                if (pending_start(&none, PENDING_REAPPLY, "", m->homes.homes[i].uid, &p) < 0)
+                        continue;
+                workers_submit(&m->workers, &p->nss.job);
+        }
+        return 0;
+}
+
+int api_reload(MethodCall *c)
+{
+        int r = manager_reload(c->manager, c->error);
+
+        audit_write(c->peer->principal.uid, c->peer->pid, "Reload", "", "", r);
+        if (r < 0 && c->error->name == NULL)
+                c->error->name = CGM_ERR_INVALID_VALUE;
+        return r;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Sessions: login leaves below each user's home, and their cleanup */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "context.h"
+#include "error.h"
+#include "nss.h"
+#include "protocol.h"
+
+typedef struct HomeWait HomeWait;
+
+struct Session {
+        Session *next;
+        char id[CGM_NAME_MAX + 1];
+        uid_t uid;
+        char user[256]; /* from the home's trusted.cgm.user attribute */
+        char rel[CGM_PATH_MAX + 1];
+        int wd; /* inotify watch on its cgroup.events, -1 */
+        bool closed;
+};
+
+/* A home whose last session is gone but which still holds processes (a user's background
+ * job in a child cgroup): removed when it empties. */
+typedef struct HomeWait {
+        HomeWait *next;
+        uid_t uid;
+        int wd;
+} HomeWait;
+
+/**
+ * sessions_init() - find every session leaf in cgroupfs (a restart resumes their cleanup),
+ * watch them, and remove the ones that are already empty
+ */
+int sessions_init(Manager *m, CgmError *e);
+void sessions_deinit(Manager *m);
+
+/**
+ * session_open() - everything a login needs, after NSS has answered
+ * @who:    the user as NSS resolved it
+ * @xdg_id: the session id to use when valid and free (XDG_SESSION_ID), or NULL
+ * @pidfd:  the process to move into the new leaf (the PAM caller)
+ * @idp, @pathp: the session id and the leaf's API path
+ *
+ * Creates the home <base>/user-UID if missing and delegates it, applies the policy's limits to
+ * it (also when it existed: a login refreshes them), creates and delegates the leaf, marks it,
+ * moves the process in and starts watching it.
+ *
+ * Return: 0; negative errno with @e.
+ */
+int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd, pid_t pid,
+                 char *idp, size_t id_size, char *pathp, size_t path_size, CgmError *e);
+
+/**
+ * session_close() - end session @id: kill its processes if the policy says so, remove the
+ * leaf when empty (now or later), and the home after its last session
+ *
+ * Return: 0; -ENOENT when no such session exists.
+ */
+int session_close(Manager *m, const char *id, CgmError *e);
+
+/**
+ * session_apply_limits() - write the policy's limits for @who into its home
+ *
+ * A key the host cannot apply (a controller it lacks) is logged and skipped: a login is never
+ * refused for that. Return: the number of keys that failed.
+ */
+int session_apply_limits(Manager *m, const char *home, const NssLookup *who);
+
+/** session_find() - by id */
+Session *session_find(Manager *m, const char *id);
+
+/** sessions_of_uid() - how many sessions @uid has */
+unsigned sessions_of_uid(Manager *m, uid_t uid);
+
+/** session_populated() - does the leaf still hold processes? */
+bool session_populated(Manager *m, const Session *s);
+
+/** home_user_name() - the user name recorded on a home ("" when unknown) */
+void home_user_name(Manager *m, const char *home, char *name, size_t n);
