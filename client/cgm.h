@@ -97,6 +97,57 @@ int cgm_stat(cgm *h, const char *path, cgm_counter **countersp, size_t *np);
 /** cgm_chown() - root only: delegate @path to @uid (it becomes that uid's home) */
 int cgm_chown(cgm *h, const char *path, uid_t uid);
 
+/* ---- sessions and administration (root; Sessions, Users, ExplainPolicy, Reload also for
+ * members of the policy's admin group) ---- */
+
+typedef struct cgm_session {
+        char *id;
+        char *user;
+        uid_t uid;
+        char *path;     /* the session leaf, absolute */
+        bool populated; /* still holds processes */
+} cgm_session;
+
+typedef struct cgm_user {
+        uid_t uid;
+        char *name;  /* "" when NSS did not know the uid */
+        char *home;  /* absolute */
+        unsigned n_sessions;
+        bool lingers;
+} cgm_user;
+
+typedef struct cgm_policy_entry {
+        char *key;    /* a resource key, or an option such as "kill_on_logout" */
+        char *value;
+        char *source; /* "FILE:LINE", or "default" for built-in defaults */
+} cgm_policy_entry;
+
+/**
+ * cgm_open_session() - root (a PAM module): open a login session for @user and move the
+ * calling process (the one that opened the connection) into its leaf
+ * @info:  optional session facts, keys CGM_SESSION_INFO_* of protocol.h ("xdg_session_id",
+ *         "service", "tty", "rhost")
+ * @idp:   receives the session id ("" when the policy excludes the user: no session made)
+ * @pathp: receives the leaf's absolute path ("" when excluded); may be NULL
+ */
+int cgm_open_session(cgm *h, const char *user, const cgm_kv *info, size_t n_info, char **idp,
+                     char **pathp);
+/** cgm_close_session() - root: end session @id (kill per policy; leaf removed once empty) */
+int cgm_close_session(cgm *h, const char *id);
+int cgm_sessions(cgm *h, cgm_session **sessionsp, size_t *np);
+void cgm_sessions_free(cgm_session *s, size_t n);
+int cgm_users(cgm *h, cgm_user **usersp, size_t *np);
+void cgm_users_free(cgm_user *u, size_t n);
+/**
+ * cgm_explain_policy() - every effective value for @user with the file:line it came from
+ * @groupsp: the user's groups as NSS reported them (NULL-terminated; may be NULL)
+ */
+int cgm_explain_policy(cgm *h, const char *user, uid_t *uidp, char ***groupsp,
+                       cgm_policy_entry **entriesp, size_t *np);
+void cgm_policy_entries_free(cgm_policy_entry *e, size_t n);
+/** cgm_reload() - re-read the policy; on error the old one stays and the message says why */
+int cgm_reload(cgm *h);
+
 #ifdef __cplusplus
 }
 #endif

@@ -150,34 +150,40 @@ static int check_key(cgm *h, const char *key)
         return 0;
 }
 
-static int check_settings(cgm *h, const cgm_kv *settings, size_t n)
+/* Key/value pairs of a Create or Set (@what "settings") or of OpenSession ("session info"). */
+static int check_pairs(cgm *h, const char *what, const cgm_kv *pairs, size_t n)
 {
         int r;
 
         if (n > CGM_SETTINGS_MAX)
-                return fail(h, -E2BIG, NULL, "%zu settings given, at most %d fit in one call", n,
+                return fail(h, -E2BIG, NULL, "%zu %s given, at most %d fit in one call", n, what,
                             CGM_SETTINGS_MAX);
-        if (n > 0 && !settings)
-                return fail(h, -EINVAL, NULL, "settings is NULL but %zu are counted", n);
+        if (n > 0 && !pairs)
+                return fail(h, -EINVAL, NULL, "%s is NULL but %zu are counted", what, n);
         for (size_t i = 0; i < n; i++) {
-                const char *value = settings[i].value;
+                const char *value = pairs[i].value;
 
-                r = check_key(h, settings[i].key);
+                r = check_key(h, pairs[i].key);
                 if (r < 0)
                         return r;
                 if (!value)
                         return fail(h, -EINVAL, NULL, "the value of `%s` is NULL",
-                                    settings[i].key);
+                                    pairs[i].key);
                 if (strlen(value) >= CGM_VALUE_MAX)
                         return fail(h, -EINVAL, NULL,
                                     "the value of `%s` is %zu bytes long, at most %d are "
                                     "accepted",
-                                    settings[i].key, strlen(value), CGM_VALUE_MAX - 1);
+                                    pairs[i].key, strlen(value), CGM_VALUE_MAX - 1);
                 if (!dbus_validate_utf8(value, NULL))
                         return fail(h, -EINVAL, NULL, "the value of `%s` is not valid UTF-8",
-                                    settings[i].key);
+                                    pairs[i].key);
         }
         return 0;
+}
+
+static int check_settings(cgm *h, const cgm_kv *settings, size_t n)
+{
+        return check_pairs(h, "settings", settings, n);
 }
 
 /* ---- messages --------------------------------------------------------------------------- */
@@ -1355,4 +1361,377 @@ int cgm_chown(cgm *h, const char *path, uid_t uid)
                                       DBUS_TYPE_INVALID))
                 return oom(h, "Chown");
         return call(h, m, "Chown", "", NULL);
+}
+
+/* ---- sessions and administration -------------------------------------------------------- */
+
+/*
+ * User names are checked only for what the wire needs (UTF-8, no empty name) and for a length
+ * no NSS source produces; whether the user exists is the daemon's question. Session ids name a
+ * cgroup leaf, so they are bounded like a cgroup name.
+ */
+#define USER_NAME_MAX (LOGIN_NAME_MAX - 1)
+
+static int check_user(cgm *h, const char *user)
+{
+        int r;
+
+        r = check_string(h, "user name", user, USER_NAME_MAX, -EINVAL);
+        if (r < 0)
+                return r;
+        if (!user[0])
+                return fail(h, -EINVAL, NULL, "the user name is empty");
+        return 0;
+}
+
+static int check_session_id(cgm *h, const char *id)
+{
+        int r;
+
+        r = check_string(h, "session id", id, CGM_NAME_MAX, -EINVAL);
+        if (r < 0)
+                return r;
+        if (!id[0])
+                return fail(h, -EINVAL, NULL, "the session id is empty");
+        return 0;
+}
+
+/* Readers for one field of a struct; each leaves the iterator on the next field. The reply's
+ * signature was checked by call(), so the types are known. */
+static bool iter_string(DBusMessageIter *it, char **sp)
+{
+        const char *s;
+
+        dbus_message_iter_get_basic(it, &s);
+        dbus_message_iter_next(it);
+        *sp = strdup(s);
+        return *sp != NULL;
+}
+
+static uint32_t iter_uint32(DBusMessageIter *it)
+{
+        dbus_uint32_t u;
+
+        dbus_message_iter_get_basic(it, &u);
+        dbus_message_iter_next(it);
+        return u;
+}
+
+static bool iter_bool(DBusMessageIter *it)
+{
+        dbus_bool_t b;
+
+        dbus_message_iter_get_basic(it, &b);
+        dbus_message_iter_next(it);
+        return b;
+}
+
+/**
+ * cgm_open_session() - open a login session (root; meant for pam_cgm)
+ * @h:      handle, opened by the process that is to be moved
+ * @user:   user name, resolved by the daemon through NSS
+ * @info:   optional session facts, keys CGM_SESSION_INFO_* of protocol.h
+ * @n_info: number of facts, at most CGM_SETTINGS_MAX
+ * @idp:    session id, "" when the policy excludes the user (free())
+ * @pathp:  absolute path of the session leaf, "" when excluded (free()); may be NULL
+ *
+ * The daemon creates the user's home from the policy if it does not exist yet, creates the
+ * leaf and moves the process at the other end of the connection into it.
+ *
+ * Return: 0; -EINVAL or -E2BIG for bad arguments; the daemon's refusal (-EACCES for non-root,
+ * -ENOENT for an unknown user, -EBUSY when NSS did not answer in time, ...); a transport error.
+ */
+int cgm_open_session(cgm *h, const char *user, const cgm_kv *info, size_t n_info, char **idp,
+                     char **pathp)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        _cleanup_free_ char *id = NULL, *path = NULL;
+        DBusMessageIter it;
+        int r;
+
+        BEGIN(h);
+        if (!idp)
+                return fail(h, -EINVAL, NULL, "OpenSession: no place for the session id");
+        r = check_user(h, user);
+        if (r < 0)
+                return r;
+        r = check_pairs(h, "session info", info, n_info);
+        if (r < 0)
+                return r;
+        r = message_new(h, "OpenSession", &m);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init_append(m, &it);
+        if (!append_string(&it, user) || !append_settings(&it, info, n_info))
+                return oom(h, "OpenSession");
+        r = call(h, m, "OpenSession", "ss", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        if (!iter_string(&it, &id) || !iter_string(&it, &path))
+                return oom(h, "OpenSession");
+        *idp = TAKE_PTR(id);
+        if (pathp)
+                *pathp = TAKE_PTR(path);
+        return 0;
+}
+
+/**
+ * cgm_close_session() - end a login session (root)
+ * @h:  handle
+ * @id: the id cgm_open_session() returned
+ *
+ * The daemon kills the session's processes when the policy says so, and removes the leaf once
+ * it is empty (and the home with its last session, unless the user lingers).
+ *
+ * Return: 0; -EINVAL for a bad id; the daemon's refusal (-EACCES, -ENOENT for an unknown
+ * session); a transport error.
+ */
+int cgm_close_session(cgm *h, const char *id)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        int r;
+
+        BEGIN(h);
+        r = check_session_id(h, id);
+        if (r < 0)
+                return r;
+        r = message_new(h, "CloseSession", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID))
+                return oom(h, "CloseSession");
+        return call(h, m, "CloseSession", "", NULL);
+}
+
+/** cgm_sessions_free() - free @n sessions and the array; NULL is accepted */
+void cgm_sessions_free(cgm_session *s, size_t n)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                free(s[i].id);
+                free(s[i].user);
+                free(s[i].path);
+        }
+        free(s);
+}
+
+/**
+ * cgm_sessions() - the open login sessions (root and the policy's admin group)
+ * @h:         handle
+ * @sessionsp: sessions (cgm_sessions_free()), ending with a zeroed entry
+ * @np:        number of sessions
+ *
+ * Return: 0; the daemon's refusal (-EACCES for other users); a transport error.
+ */
+int cgm_sessions(cgm *h, cgm_session **sessionsp, size_t *np)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        DBusMessageIter it, array, st;
+        cgm_session *s;
+        size_t n, i = 0;
+        int r;
+
+        BEGIN(h);
+        if (!sessionsp || !np)
+                return fail(h, -EINVAL, NULL, "Sessions: no place for the sessions");
+        r = message_new(h, "Sessions", &m);
+        if (r < 0)
+                return r;
+        r = call(h, m, "Sessions", "a(ssusb)", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        n = (size_t)dbus_message_iter_get_element_count(&it);
+        s = calloc(n + 1, sizeof(*s));
+        if (!s)
+                return oom(h, "Sessions");
+        dbus_message_iter_recurse(&it, &array);
+        for (; i < n && dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT; i++) {
+                dbus_message_iter_recurse(&array, &st);
+                if (!iter_string(&st, &s[i].id) || !iter_string(&st, &s[i].user)) {
+                        cgm_sessions_free(s, i + 1);
+                        return oom(h, "Sessions");
+                }
+                s[i].uid = (uid_t)iter_uint32(&st);
+                if (!iter_string(&st, &s[i].path)) {
+                        cgm_sessions_free(s, i + 1);
+                        return oom(h, "Sessions");
+                }
+                s[i].populated = iter_bool(&st);
+                dbus_message_iter_next(&array);
+        }
+        *sessionsp = s;
+        *np = i;
+        return 0;
+}
+
+/** cgm_users_free() - free @n users and the array; NULL is accepted */
+void cgm_users_free(cgm_user *u, size_t n)
+{
+        if (!u)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                free(u[i].name);
+                free(u[i].home);
+        }
+        free(u);
+}
+
+/**
+ * cgm_users() - the users that have a home (root and the policy's admin group)
+ * @h:      handle
+ * @usersp: users (cgm_users_free()), ending with a zeroed entry
+ * @np:     number of users
+ *
+ * Return: 0; the daemon's refusal (-EACCES for other users); a transport error.
+ */
+int cgm_users(cgm *h, cgm_user **usersp, size_t *np)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        DBusMessageIter it, array, st;
+        cgm_user *u;
+        size_t n, i = 0;
+        int r;
+
+        BEGIN(h);
+        if (!usersp || !np)
+                return fail(h, -EINVAL, NULL, "Users: no place for the users");
+        r = message_new(h, "Users", &m);
+        if (r < 0)
+                return r;
+        r = call(h, m, "Users", "a(ussub)", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        n = (size_t)dbus_message_iter_get_element_count(&it);
+        u = calloc(n + 1, sizeof(*u));
+        if (!u)
+                return oom(h, "Users");
+        dbus_message_iter_recurse(&it, &array);
+        for (; i < n && dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT; i++) {
+                dbus_message_iter_recurse(&array, &st);
+                u[i].uid = (uid_t)iter_uint32(&st);
+                if (!iter_string(&st, &u[i].name) || !iter_string(&st, &u[i].home)) {
+                        cgm_users_free(u, i + 1);
+                        return oom(h, "Users");
+                }
+                u[i].n_sessions = iter_uint32(&st);
+                u[i].lingers = iter_bool(&st);
+                dbus_message_iter_next(&array);
+        }
+        *usersp = u;
+        *np = i;
+        return 0;
+}
+
+/** cgm_policy_entries_free() - free @n policy entries and the array; NULL is accepted */
+void cgm_policy_entries_free(cgm_policy_entry *e, size_t n)
+{
+        if (!e)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                free(e[i].key);
+                free(e[i].value);
+                free(e[i].source);
+        }
+        free(e);
+}
+
+static int read_policy_entries(DBusMessageIter *it, cgm_policy_entry **ep, size_t *np)
+{
+        DBusMessageIter array, st;
+        cgm_policy_entry *e;
+        size_t n, i = 0;
+
+        n = (size_t)dbus_message_iter_get_element_count(it);
+        e = calloc(n + 1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        dbus_message_iter_recurse(it, &array);
+        for (; i < n && dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT; i++) {
+                dbus_message_iter_recurse(&array, &st);
+                if (!iter_string(&st, &e[i].key) || !iter_string(&st, &e[i].value) ||
+                    !iter_string(&st, &e[i].source)) {
+                        cgm_policy_entries_free(e, i + 1);
+                        return -ENOMEM;
+                }
+                dbus_message_iter_next(&array);
+        }
+        *ep = e;
+        *np = i;
+        return 0;
+}
+
+/**
+ * cgm_explain_policy() - how the policy applies to a user (root and the admin group)
+ * @h:         handle
+ * @user:      user name, resolved by the daemon through NSS
+ * @uidp:      the user's uid; may be NULL
+ * @groupsp:   the user's groups as NSS reported them, NULL-terminated (cgm_strv_free()); may
+ *             be NULL
+ * @entriesp:  every effective value with its source (cgm_policy_entries_free()), ending with a
+ *             zeroed entry
+ * @np:        number of entries
+ *
+ * Return: 0; -EINVAL for a bad name; the daemon's refusal (-EACCES, -ENOENT for an unknown
+ * user, -EBUSY when NSS did not answer in time); a transport error.
+ */
+int cgm_explain_policy(cgm *h, const char *user, uid_t *uidp, char ***groupsp,
+                       cgm_policy_entry **entriesp, size_t *np)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        _cleanup_strv_ char **groups = NULL;
+        DBusMessageIter it;
+        dbus_uint32_t uid;
+        int r;
+
+        BEGIN(h);
+        if (!entriesp || !np)
+                return fail(h, -EINVAL, NULL, "ExplainPolicy: no place for the entries");
+        r = check_user(h, user);
+        if (r < 0)
+                return r;
+        r = message_new(h, "ExplainPolicy", &m);
+        if (r < 0)
+                return r;
+        if (!dbus_message_append_args(m, DBUS_TYPE_STRING, &user, DBUS_TYPE_INVALID))
+                return oom(h, "ExplainPolicy");
+        r = call(h, m, "ExplainPolicy", "uasa(sss)", &reply);
+        if (r < 0)
+                return r;
+        dbus_message_iter_init(reply, &it);
+        uid = iter_uint32(&it);
+        if (read_strv(&it, &groups) < 0)
+                return oom(h, "ExplainPolicy");
+        dbus_message_iter_next(&it);
+        if (read_policy_entries(&it, entriesp, np) < 0)
+                return oom(h, "ExplainPolicy");
+        if (uidp)
+                *uidp = (uid_t)uid;
+        if (groupsp)
+                *groupsp = TAKE_PTR(groups);
+        return 0;
+}
+
+/**
+ * cgm_reload() - re-read the policy files (root and the admin group)
+ * @h: handle
+ *
+ * On a bad file the daemon keeps the policy it had and its message says "FILE:LINE: problem".
+ * A good reload re-applies the limits to the homes of users who are logged in.
+ *
+ * Return: 0; the daemon's refusal (-EINVAL for a bad file, -EACCES); a transport error.
+ */
+int cgm_reload(cgm *h)
+{
+        _cleanup_message_ DBusMessage *m = NULL;
+        int r;
+
+        BEGIN(h);
+        r = message_new(h, "Reload", &m);
+        if (r < 0)
+                return r;
+        return call(h, m, "Reload", "", NULL);
 }

@@ -497,7 +497,8 @@ int api_reload(MethodCall *c)
         int r = manager_reload(c->manager, c->error);
 
         audit_write(c->peer->principal.uid, c->peer->pid, "Reload", "", "", r);
-        if (r < 0 && c->error->name == NULL)
+        /* A file that does not parse is an invalid value whatever errno the parser used. */
+        if (r == -EINVAL || r == -E2BIG || r == -EFBIG)
                 c->error->name = CGM_ERR_INVALID_VALUE;
         return r;
 }

@@ -241,7 +241,7 @@ static int section_set(PolicySection *s, const char *key, const char *value, con
 
         r = key_parse(key, value, canon, sizeof(canon), why, sizeof(why));
         if (r < 0)
-                return cgm_error_set(e, r, NULL, "%s: %s", where, why);
+                return cgm_error_set(e, -EINVAL, NULL, "%s: %s", where, why);
         for (size_t i = 0; i < s->n_values; i++)
                 if (strcmp(s->values[i].key, key) == 0)
                         v = &s->values[i];

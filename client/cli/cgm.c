@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "policy.h"
 #include "protocol.h"
 
 #ifndef PACKAGE_VERSION
@@ -63,6 +64,24 @@ static const CliCommand commands[] = {
           "executed or found.\n"
           "  -n, --name NAME              name of the cgroup (default: run-PID)\n"
           "  -p, --property KEY=VALUE     a setting for it, e.g. -p memory.max=4G\n" },
+        { "sessions", cmd_sessions, "", "open login sessions (root, admin group)",
+          "Columns: ID USER UID PATH POPULATED; POPULATED says whether processes are still\n"
+          "in the session's cgroup (a closed session's leaf stays until it is empty).\n" },
+        { "users", cmd_users, "", "users with a home (root, admin group)",
+          "Columns: UID NAME HOME SESSIONS LINGER; NAME is - when NSS does not know the\n"
+          "uid, LINGER says whether the home outlives the user's last session.\n" },
+        { "policy", cmd_policy, "explain USER | check [FILE]", "show or validate the login policy",
+          "  explain USER   every effective value for USER (limits and options) with the\n"
+          "                 file:line it came from; asks cgmd (root, admin group)\n"
+          "  check [FILE]   validate FILE alone or, without FILE, the configuration cgmd\n"
+          "                 reads (" POLICY_DEFAULT_PATH " and its .d/*.conf); cgmd is not\n"
+          "                 needed. Prints `FILE: OK (N sections)`, or `FILE:LINE: problem`\n"
+          "                 and exits 5\n"
+          "`cgm policy COMMAND --help` shows one of them.\n" },
+        { "reload", cmd_reload, "", "make cgmd re-read its policy",
+          "For root and the admin group. Prints nothing on success. On a bad file cgmd\n"
+          "keeps the policy it had, and the message names FILE:LINE (exit 5); test a file\n"
+          "first with `cgm policy check FILE`.\n" },
         { "help", cmd_help, "[COMMAND]", "help for cgm or for one command", NULL },
 };
 
@@ -77,7 +96,7 @@ static void help(FILE *f)
                 "Global options:\n"
                 "  -s, --socket PATH   cgmd's socket (default: $CGM_SOCKET, else %s)\n"
                 "      --json          JSON on stdout for version, whoami, ls, tree, get, procs,\n"
-                "                      stat and cgroup\n"
+                "                      stat, cgroup, sessions, users and policy explain\n"
                 "  -h, --help          this help; `cgm COMMAND --help` for one command\n"
                 "      --version       print cgm's version\n"
                 "\n"

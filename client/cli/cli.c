@@ -201,6 +201,22 @@ static bool command_writes(const Cli *cli)
         return false;
 }
 
+/* Commands for root and the policy's admin group (cmd-admin.c); "policy" covers its
+ * subcommands, which run as "policy explain" and "policy check". */
+static bool command_is_admin(const Cli *cli)
+{
+        static const char *const admin[] = { "sessions", "users", "policy", "reload" };
+        const char *name = cli->command ? cli->command->name : "";
+
+        for (size_t i = 0; i < ELEMENTSOF(admin); i++) {
+                size_t len = strlen(admin[i]);
+
+                if (strncmp(name, admin[i], len) == 0 && (name[len] == '\0' || name[len] == ' '))
+                        return true;
+        }
+        return false;
+}
+
 static bool path_is_within(const char *path, const char *ancestor)
 {
         size_t len = strlen(ancestor);
@@ -261,7 +277,21 @@ int cli_fail(const Cli *cli, cgm *h, int r, const char *path)
                         -r == EACCES ? "ask an administrator for access, or use another with -s"
                                      : "if cgmd listens elsewhere, pass -s PATH or set CGM_SOCKET");
         } else if (name && strcmp(name, CGM_ERR_PERMISSION_DENIED) == 0) {
-                hint_permission(cli, h, path);
+                if (command_is_admin(cli))
+                        fputs("cgm: hint: these commands are for root and the admin group set by "
+                              "admin_group in cgm.conf\n",
+                              stderr);
+                else
+                        hint_permission(cli, h, path);
+        } else if (name && strcmp(name, CGM_ERR_NOT_FOUND) == 0 && command_is_admin(cli)) {
+                /* What was not found is a user (or a session), not a cgroup path. */
+                if (path && path[0]) {
+                        fputs("cgm: hint: users are looked up through NSS on cgmd's host; "
+                              "`getent passwd ",
+                              stderr);
+                        print_line_safe(stderr, path);
+                        fputs("` there shows whether it knows the name\n", stderr);
+                }
         } else if (name && strcmp(name, CGM_ERR_NOT_FOUND) == 0 && path && path[0] != '/') {
                 fputs("cgm: hint: relative paths start at your home; `cgm ls -r` lists what is "
                       "there\n",

@@ -72,6 +72,10 @@ int cmd_kill(Cli *cli, int argc, char **argv);
 int cmd_freeze(Cli *cli, int argc, char **argv);
 int cmd_thaw(Cli *cli, int argc, char **argv);
 int cmd_run(Cli *cli, int argc, char **argv);
+int cmd_sessions(Cli *cli, int argc, char **argv);
+int cmd_users(Cli *cli, int argc, char **argv);
+int cmd_policy(Cli *cli, int argc, char **argv);
+int cmd_reload(Cli *cli, int argc, char **argv);
 
 /**
  * cli_getopt() - getopt_long() for a command, with -h/--help and --json built in

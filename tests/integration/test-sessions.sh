@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Login sessions end to end: real PAM stacks with pam_cgm (pamtester and a small PAM
+# application), users and groups from libnss-extrausers (an NSS module other than files),
+# the policy by user and group, the lifecycle across logouts and daemon SIGKILLs, reloads,
+# fail=open/closed, and 1,000 logins that leave nothing behind.
+#
+# The host's /etc stays untouched: the test re-runs itself in a private mount namespace and
+# bind-mounts its own nsswitch.conf, pam.d and extrausers database there.
+set -uo pipefail
+if [ -z "${CGM_TEST_IN_MOUNTNS:-}" ]; then
+	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+		echo "1..0 # SKIP needs root and unshare"; exit 0
+	fi
+	CGM_TEST_IN_MOUNTNS=1 exec unshare --mount --propagation private "$BASH" "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+require_root
+: "${PAM_CGM:?set PAM_CGM to pam_cgm.so}" "${PAM_SESSION:?set PAM_SESSION to tests/pam/pam-session}"
+command -v pamtester >/dev/null || skip_all "needs pamtester"
+[ -f "$PAM_CGM" ] || skip_all "pam_cgm.so not built"
+extrausers=$(ls /usr/lib/libnss_extrausers.so.2 /usr/lib/*/libnss_extrausers.so.2 2>/dev/null | head -n1)
+[ -n "$extrausers" ] && [ -d /var/lib/extrausers ] || skip_all "needs libnss-extrausers"
+
+# --- a private world: users and groups from extrausers, our own PAM services ------------------
+U_ALICE=61011 U_BOB=61012 U_CAROL=61013 U_DAVE=61014 U_ERIN=61015
+mkdir -p "$TEST_TMP/extrausers" "$TEST_TMP/pam.d"
+{
+	echo "alice:x:$U_ALICE:$U_ALICE:Alice:/nonexistent:/bin/sh"
+	echo "bob:x:$U_BOB:$U_BOB:Bob:/nonexistent:/bin/sh"
+	echo "carol:x:$U_CAROL:$U_CAROL:Carol:/nonexistent:/bin/sh"
+	echo "dave:x:$U_DAVE:$U_DAVE:Dave:/nonexistent:/bin/sh"
+	echo "erin:x:$U_ERIN:$U_ERIN:Erin:/nonexistent:/bin/sh"
+} >"$TEST_TMP/extrausers/passwd"
+{
+	for u in alice:$U_ALICE bob:$U_BOB carol:$U_CAROL dave:$U_DAVE erin:$U_ERIN; do echo "${u%%:*}:x:${u##*:}:"; done
+	echo "students:x:61101:alice,bob"
+	echo "staff:x:61102:bob"
+} >"$TEST_TMP/extrausers/group"
+: >"$TEST_TMP/extrausers/shadow"
+chmod 644 "$TEST_TMP/extrausers/passwd" "$TEST_TMP/extrausers/group"
+mount --bind "$TEST_TMP/extrausers" /var/lib/extrausers
+sed -E 's/^(passwd|group):.*/\1: files extrausers/' /etc/nsswitch.conf >"$TEST_TMP/nsswitch.conf"
+mount --bind "$TEST_TMP/nsswitch.conf" /etc/nsswitch.conf
+
+service() { # service NAME OPTIONS...: a PAM service whose session stack is pam_cgm
+	local name=$1; shift
+	printf 'auth required pam_permit.so\naccount required pam_permit.so\nsession required %s %s\n' \
+		"$PAM_CGM" "$*" >"$TEST_TMP/pam.d/$name"
+}
+service cgm-test "socket=$SOCK timeout=5000"
+service cgm-dead-open "socket=$TEST_TMP/nothing.sock timeout=500 fail=open"
+service cgm-dead-closed "socket=$TEST_TMP/nothing.sock timeout=500 fail=closed"
+service cgm-hung-open "socket=$TEST_TMP/hung.sock timeout=500 fail=open"
+service cgm-hung-closed "socket=$TEST_TMP/hung.sock timeout=500 fail=closed"
+service cgm-fast "socket=$SOCK timeout=1000 fail=open"
+cp /etc/pam.d/other "$TEST_TMP/pam.d/other" 2>/dev/null || true
+mount --bind "$TEST_TMP/pam.d" /etc/pam.d
+
+check "NSS sees alice through extrausers" bash -c "getent passwd alice | grep -q ':$U_ALICE:'"
+check "NSS puts bob in students and staff" bash -c "id -nG bob | tr ' ' '\n' | grep -qx staff && id -nG bob | tr ' ' '\n' | grep -qx students"
+
+CONF=$TEST_TMP/cgm.conf
+write_conf() { # write_conf KILL_ON_LOGOUT STUDENTS_PIDS
+	cat >"$CONF" <<-CONF
+	# test policy
+	kill_on_logout = $1
+	linger = erin
+	exclude = dave
+	max_cgroups_per_user = 77
+	[default]
+	pids.max = 300
+	memory.max = 1G
+	[group:students]
+	pids.max = $2
+	memory.max = 512M
+	[group:staff]
+	pids.max = 200
+	[user:carol]
+	pids.max = 50
+	CONF
+}
+write_conf no 100
+start_daemon -c "$CONF" || { not_ok "cgmd starts with the test policy"; finish; exit 1; }
+ok "cgmd starts with the test policy"
+API_BASE=$("$CGM" whoami | sed -n 's/^home: //p')
+PIDS=$(ctl_base pids)
+MEM=$(ctl_base memory)
+memmax_file() { if [ -f "$1/memory.max" ]; then echo "$1/memory.max"; else echo "$1/memory.limit_in_bytes"; fi; }
+
+# --- a login through pamtester ---------------------------------------------------------------
+check "pamtester opens and closes a session for alice" pamtester cgm-test alice open_session close_session
+check "after that login nothing of alice is left" wait_until test ! -d "$PIDS/user-$U_ALICE"
+
+# --- a login held open: where it lands, what it gets ------------------------------------------
+# pam_session SERVICE USER: a PAM application that opens a session, reports, waits for a line
+# on stdin, closes it. Runs as a coprocess; its first lines tell the session and its cgroup.
+open_held() { # open_held VAR USER [ENV...]
+	local var=$1 user=$2; shift 2
+	coproc HELD { env "$@" "$PAM_SESSION" /etc/pam.d cgm-test "$user" 2>&1; }
+	printf -v "$var" '%s' "$HELD_PID"
+	BG_PIDS+=("$HELD_PID")
+	local line i
+	SESSION_ID="" SESSION_CG=""
+	for ((i = 0; i < 20; i++)); do
+		IFS= read -r -t 5 -u "${HELD[0]}" line || break
+		case "$line" in
+			CGM_SESSION=*) SESSION_ID=${line#CGM_SESSION=} ;;
+			0::*) SESSION_CG=${line#0::} ;;
+			open_session=*) break ;;
+		esac
+	done
+}
+close_held() { # close_held: let the held session close and wait for the program to end
+	local out
+	echo >&"${HELD[1]}"
+	out=$(timeout 10 cat <&"${HELD[0]}")
+	wait "$HELD_PID" 2>/dev/null
+	HELD_OUT=$out
+}
+
+open_held P alice
+check "alice's session has an id (CGM_SESSION)" test -n "$SESSION_ID"
+LEAF=user-$U_ALICE/session-$SESSION_ID
+check "the PAM process sits in <base>/user-UID/session-ID" bash -c "grep -qx $P '$PIDS/$LEAF/cgroup.procs'"
+check "alice's home has the students group's pids.max" test "$(cat "$PIDS/user-$U_ALICE/pids.max")" = 100
+check "alice's home has the students group's memory limit" test "$(cat "$(memmax_file "$MEM/user-$U_ALICE")")" = 536870912
+V2=$(v2_base)
+if [ -n "$V2" ]; then
+	check "v2: the leaf is delegated to alice" test "$(stat -c %u "$V2/$LEAF/cgroup.procs")" = "$U_ALICE"
+	check "v2: the home's cgroup.max.descendants comes from max_cgroups_per_user" test "$(cat "$V2/user-$U_ALICE/cgroup.max.descendants")" = 77
+fi
+check "cgm sessions lists it" bash -c "'$CGM' sessions | grep -q '$SESSION_ID.*alice'"
+check "cgm users lists alice" bash -c "'$CGM' users | grep -q 'alice'"
+check "alice sees her home and its limits" bash -c "setpriv --reuid=$U_ALICE --regid=$U_ALICE --clear-groups '$CGM' whoami | grep -q 'pids.max=100'"
+close_held
+check "closing reports success" bash -c "echo '$HELD_OUT' | grep -q 'close_session=0'"
+check "the leaf is removed once the login ends" wait_until test ! -d "$PIDS/$LEAF"
+check "the home is removed after its last session" wait_until test ! -d "$PIDS/user-$U_ALICE"
+
+# --- precedence and explain ----------------------------------------------------------------------
+open_held P bob
+check "bob (students + staff) gets staff's pids.max: the later section wins" test "$(cat "$PIDS/user-$U_BOB/pids.max")" = 200
+check "bob keeps students' memory limit, which staff does not set" test "$(cat "$(memmax_file "$MEM/user-$U_BOB")")" = 536870912
+close_held
+check "explain names the file:line of each value for bob" bash -c "'$CGM' policy explain bob | grep -E '^pids.max *= *200 .*cgm.conf:13' && '$CGM' policy explain bob | grep -E '^memory.max .*cgm.conf:11'"
+check "explain for carol: the user section wins" bash -c "'$CGM' policy explain carol | grep -E '^pids.max *= *50 .*cgm.conf:15'"
+check "explain shows the groups NSS gave" bash -c "'$CGM' policy explain bob | grep -E '^groups:.*students' "
+check "cgm policy check accepts the file" "$CGM" policy check "$CONF"
+
+# --- excluded users, XDG session ids ---------------------------------------------------------------
+open_held P dave
+check "an excluded user gets no session" test -z "$SESSION_ID"
+check "and no home" test ! -d "$PIDS/user-$U_DAVE"
+close_held
+open_held P carol XDG_SESSION_ID=77
+check "the leaf is named after XDG_SESSION_ID" test "$SESSION_ID" = 77
+close_held
+check "carol's leaf goes after logout" wait_until test ! -d "$PIDS/user-$U_CAROL/session-77"
+
+# --- lingering users keep their home ---------------------------------------------------------------
+check "erin logs in and out" pamtester cgm-test erin open_session close_session
+check "erin's leaf is gone" wait_until bash -c "! ls -d '$PIDS/user-$U_ERIN'/session-* 2>/dev/null"
+check "erin lingers: her home stays" test -d "$PIDS/user-$U_ERIN"
+check "root removes erin's home" "$CGM" rm -r "user-$U_ERIN"
+
+# --- SIGKILL mid-session: cleanup still happens ----------------------------------------------------
+open_held P alice
+LEAF=user-$U_ALICE/session-$SESSION_ID
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+close_held
+check "with cgmd killed, the logout still succeeds (fail=open)" bash -c "echo '$HELD_OUT' | grep -q 'close_session=0'"
+check "the leaf outlived the dead daemon" test -d "$PIDS/$LEAF"
+start_daemon -c "$CONF" || not_ok "cgmd restarts"
+check "after the restart the empty leaf is removed" wait_until test ! -d "$PIDS/$LEAF"
+check "and alice's home" wait_until test ! -d "$PIDS/user-$U_ALICE"
+
+# A process that outlives its logout, and a daemon killed in between.
+open_held P carol
+LEAF=user-$U_CAROL/session-$SESSION_ID
+sleep 600 </dev/null >/dev/null 2>&1 & STRAY=$!; BG_PIDS+=("$STRAY")
+check "a process of the session is still running" "$CGM" move "$LEAF" "$STRAY"
+close_held
+check "after logout the leaf stays while it has processes" test -d "$PIDS/$LEAF"
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+start_daemon -c "$CONF" || not_ok "cgmd restarts"
+check "the restarted daemon still knows the session" bash -c "'$CGM' sessions | grep -q '$SESSION_ID'"
+kill -KILL "$STRAY"; wait "$STRAY" 2>/dev/null
+check "the leaf is removed when its last process exits, long after logout" wait_until test ! -d "$PIDS/$LEAF"
+check "and carol's home with it" wait_until test ! -d "$PIDS/user-$U_CAROL"
+
+# --- reload ----------------------------------------------------------------------------------------
+open_held P alice
+cp "$CONF" "$CONF.good"
+printf '[default]\nmemory.max = lots\n' >>"$CONF"
+expect_exit "a bad reload is refused with file:line" 5 "cgm.conf:1[0-9]:" "$CGM" reload
+check "the old policy stays in force" bash -c "'$CGM' policy explain alice | grep -E '^pids.max *= *100 '"
+write_conf yes 150
+check "a good reload is accepted" "$CGM" reload
+check "a good reload re-applies limits to logged-in users" wait_until bash -c "test \"\$(cat '$PIDS/user-$U_ALICE/pids.max')\" = 150"
+sleep 600 </dev/null >/dev/null 2>&1 & STRAY=$!; BG_PIDS+=("$STRAY")
+"$CGM" move "user-$U_ALICE/session-$SESSION_ID" "$STRAY" >/dev/null
+close_held
+check "kill_on_logout kills the session's processes" wait_until bash -c "! kill -0 $STRAY 2>/dev/null"
+wait "$STRAY" 2>/dev/null
+check "and the leaf goes" wait_until test ! -d "$PIDS/user-$U_ALICE/session-$SESSION_ID"
+kill -HUP "$DAEMON_PID"
+check "SIGHUP reloads too (the daemon keeps serving)" "$CGM" ping
+
+# --- fail=open / fail=closed, daemon absent or hung ---------------------------------------------------
+check "fail=open with no daemon lets alice in" pamtester cgm-dead-open alice open_session
+expect_exit "fail=closed with no daemon refuses alice" 1 "" pamtester cgm-dead-closed alice open_session
+check "fail=closed never locks root out" pamtester cgm-dead-closed root open_session
+socat UNIX-LISTEN:"$TEST_TMP/hung.sock",fork EXEC:"sleep 60" </dev/null >/dev/null 2>&1 & HUNG=$!; BG_PIDS+=("$HUNG")
+wait_until test -S "$TEST_TMP/hung.sock"
+start=$(date +%s%N)
+check "fail=open with a hung daemon lets alice in" pamtester cgm-hung-open alice open_session
+took=$((($(date +%s%N) - start) / 1000000))
+check "... within the timeout (took ${took} ms, timeout 500)" test "$took" -lt 3000
+start=$(date +%s%N)
+expect_exit "fail=closed with a hung daemon refuses alice" 1 "" pamtester cgm-hung-closed alice open_session
+took=$((($(date +%s%N) - start) / 1000000))
+check "... within the timeout (took ${took} ms)" test "$took" -lt 3000
+kill "$HUNG"; wait "$HUNG" 2>/dev/null
+
+# --- an NSS lookup that hangs never stalls other clients -------------------------------------------
+mv "$TEST_TMP/extrausers/passwd" "$TEST_TMP/passwd.saved"
+mkfifo "$TEST_TMP/extrausers/passwd"
+start=$(date +%s%N)
+check "a login whose NSS lookup hangs gives up within the PAM timeout (fail=open)" timeout 20 pamtester cgm-fast alice open_session
+took=$((($(date +%s%N) - start) / 1000000))
+check "... in time (took ${took} ms, timeout 1000)" test "$took" -lt 5000
+start=$(date +%s%N)
+check "meanwhile cgmd answers others" "$CGM" ls
+took=$((($(date +%s%N) - start) / 1000000))
+check "... at once (took ${took} ms)" test "$took" -lt 1000
+# Release the hung lookup, then put the database back.
+timeout 5 cat "$TEST_TMP/passwd.saved" >"$TEST_TMP/extrausers/passwd"
+rm -f "$TEST_TMP/extrausers/passwd"; mv "$TEST_TMP/passwd.saved" "$TEST_TMP/extrausers/passwd"
+check "after the directory recovers, logins work again" pamtester cgm-test bob open_session close_session
+
+# --- 1,000 logins leave nothing behind ------------------------------------------------------------
+write_conf no 100
+"$CGM" reload >/dev/null
+fails=0
+for ((i = 0; i < 1000; i++)); do
+	pamtester cgm-test alice open_session close_session >/dev/null 2>&1 || fails=$((fails + 1))
+done
+check "1,000 logins and logouts succeed" test "$fails" = 0
+check "they leave no session behind" wait_until bash -c "test -z \"\$('$CGM' sessions | tail -n +2)\""
+DIRS=$(base_dirs | tr '\n' ' ')
+check "they leave no cgroup behind" wait_until bash -c "test -z \"\$(find $DIRS -mindepth 1 -type d)\""
+finish
