@@ -105,12 +105,16 @@ static int cg_chown_all(const Cgfs *cg, const char *rel, uid_t owner)
 
 /* On v2 a child gets a controller only if its parent enables it in cgroup.subtree_control.
  * The daemon enables in a parent inside the base whatever the parent has, so that limits can
- * be set on the new child; a parent that holds processes cannot enable domain controllers
- * (no-internal-process rule), and is left as it is. */
+ * be set on the new child; a parent that holds processes is left as it is (no-internal-
+ * process rule), and a limit on its new child then fails with a message that says why. */
 static void cg_enable_controllers(const Cgfs *cg, const char *parent)
 {
-        char avail[256], enabled[256], padded[260], *save = NULL;
+        char avail[256], enabled[256], padded[260], procs[16], *save = NULL;
 
+        /* A parent with processes keeps its controllers as they are: the kernel would refuse
+         * the domain ones (EBUSY) and accept the threaded ones, leaving a half change. */
+        if (cgfs_read(cg, cg->v2, parent, "cgroup.procs", procs, sizeof(procs)) != 0)
+                return;
         if (cgfs_read(cg, cg->v2, parent, "cgroup.controllers", avail, sizeof(avail)) < 0 ||
             cgfs_read(cg, cg->v2, parent, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
                 return;

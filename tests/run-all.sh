@@ -3,7 +3,9 @@
 # The whole test suite, as CI runs it:
 #   1. a -Werror build and `make check` (unit, fuzz corpus replay, integration);
 #   2. the same with ASan+UBSan;
-#   3. the integration tests again with cgmd under valgrind (no leak, no error).
+#   3. the integration tests again with cgmd under valgrind (no leak, no error);
+#   4. the pure cgroup v2 tier: the integration suite in a qemu VM (tests/vm/, CGM_SKIP_VM=1
+#      skips it).
 # Ends with one line "N passed, N failed" and exits non-zero on any failure.
 # Needs root for the integration tests (real cgroupfs; they skip otherwise).
 set -uo pipefail
@@ -72,6 +74,23 @@ if command -v valgrind >/dev/null && [ $built = 1 ]; then
 	rm -f build-check/test-suite.log
 	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh" \
 		CGM_TEST_VALGRIND=1 || overall=1
+fi
+
+if [ $built = 1 ] && [ "${CGM_SKIP_VM:-0}" != 1 ]; then
+	log "the pure cgroup v2 tier (qemu): tests/vm/run-vm.sh"
+	make -C build-check check-vm >build-check/check-vm.out 2>&1
+	rc=$?
+	tail -n 25 build-check/check-vm.out
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' build-check/check-vm.out | tail -n1)
+	if [ -n "$line" ]; then
+		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+		failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+	fi
+	# A crash, hang or harness failure that counted nothing is one failure more.
+	if [ $rc != 0 ]; then
+		overall=1
+		case "$line" in *" 0 failed"|"") failed=$((failed + 1)) ;; esac
+	fi
 fi
 
 echo

@@ -7,7 +7,8 @@ tests_integration_forker_SOURCES = tests/integration/forker.c
 INTEGRATION_TESTS = \
 	tests/integration/test-daemon.sh \
 	tests/integration/test-interop.sh \
-	tests/integration/test-delegation.sh
+	tests/integration/test-delegation.sh \
+	tests/integration/test-v2.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
 

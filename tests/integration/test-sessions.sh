@@ -16,9 +16,9 @@ if [ -z "${CGM_TEST_IN_MOUNTNS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 require_root
-: "${PAM_CGM:?set PAM_CGM to pam_cgm.so}" "${PAM_SESSION:?set PAM_SESSION to tests/pam/pam-session}"
+[ -n "${PAM_CGM:-}" ] && [ -f "$PAM_CGM" ] || skip_all "pam_cgm.so not built (PAM_CGM)"
+[ -n "${PAM_SESSION:-}" ] && [ -x "$PAM_SESSION" ] || skip_all "tests/pam/pam-session not built (PAM_SESSION)"
 command -v pamtester >/dev/null || skip_all "needs pamtester"
-[ -f "$PAM_CGM" ] || skip_all "pam_cgm.so not built"
 extrausers=$(ls /usr/lib/libnss_extrausers.so.2 /usr/lib/*/libnss_extrausers.so.2 2>/dev/null | head -n1)
 [ -n "$extrausers" ] && [ -d /var/lib/extrausers ] || skip_all "needs libnss-extrausers"
 

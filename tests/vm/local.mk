@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The pure cgroup v2 tier (tests/vm/README.md): `make check-vm` boots a Debian kernel with only
+# cgroup v2 under qemu and runs the integration suite and cgmd inside. Not part of `make check`
+# (it downloads a kernel and takes a minute); run-vm.sh ends with "N passed, N failed".
+check_PROGRAMS += tests/integration/memhog
+tests_integration_memhog_SOURCES = tests/integration/memhog.c
+EXTRA_DIST += tests/vm/run-vm.sh tests/vm/guest-suite.sh tests/vm/README.md \
+	tests/integration/test-v2.sh
+
+# -q: the console goes to tests/vm/results/console.log; failures and their TAP are shown.
+CHECK_VM_FLAGS = -q
+check-vm: $(bin_PROGRAMS) $(sbin_PROGRAMS) tests/integration/forker$(EXEEXT) \
+		tests/integration/memhog$(EXEEXT)
+	rm -rf tests/vm/results
+	$(SHELL) $(srcdir)/tests/vm/run-vm.sh -b '$(abs_top_builddir)' -o tests/vm/results $(CHECK_VM_FLAGS)
+.PHONY: check-vm
