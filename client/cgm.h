@@ -110,7 +110,7 @@ typedef struct cgm_session {
 
 typedef struct cgm_user {
         uid_t uid;
-        char *name;  /* "" when NSS did not know the uid */
+        char *name;  /* recorded at the first login; "" for a home made with cgm_chown() */
         char *home;  /* absolute */
         unsigned n_sessions;
         bool lingers;

@@ -24,10 +24,11 @@
  * common/protocol.h so that the caller gets a precise message instead of the daemon's refusal.
  *
  * Authentication is lazy: cgm_connect() only connects the socket (which is what can fail with
- * ENOENT, ECONNREFUSED or EACCES), and the SASL exchange runs inside the first call, bounded by
- * that call's timeout, so cgm_set_timeout() also bounds the handshake. Only the calls that pass
- * fds (Move, ProcCgroup) must finish the handshake first, since whether fds can be passed is
- * negotiated in it. $CGM_SOCKET is read with secure_getenv(), so a setuid caller cannot be
+ * ENOENT, ECONNREFUSED or EACCES), and the SASL exchange runs at the start of the first call,
+ * in our own loop bounded by the handle's timeout (libdbus's own would flush with no timeout:
+ * a daemon that accepts and never answers would hang a login forever). The calls that pass fds
+ * (Move, ProcCgroup) also make one round trip first, see authenticate(). A connect() to a
+ * daemon whose listen queue is full still blocks in libdbus: not yet bounded. $CGM_SOCKET is read with secure_getenv(), so a setuid caller cannot be
  * pointed at a socket of the invoking user's choosing.
  *
  * Results: output pointers are written only on success. Arrays come with their count and also
@@ -307,12 +308,22 @@ static int daemon_error(cgm *h, const char *method, const DBusError *e)
  * may follow) is dropped, so that the incoming queue cannot grow behind a caller that only
  * makes calls.
  */
+static int handshake(cgm *h, const char *method);
+
 static int call(cgm *h, DBusMessage *m, const char *method, const char *reply_signature,
                 DBusMessage **replyp)
 {
         _cleanup_dbus_error_ DBusError e = DBUS_ERROR_INIT;
         _cleanup_message_ DBusMessage *reply = NULL;
         DBusMessage *other;
+        int r;
+
+        /* libdbus would authenticate inside the blocking call, but flushes with no timeout
+         * there: a daemon that accepts and never answers would hang the caller (a login!)
+         * forever. The handshake runs here first, bounded by the handle's timeout. */
+        r = handshake(h, method);
+        if (r < 0)
+                return r;
 
         reply = dbus_connection_send_with_reply_and_block(h->conn, m, h->timeout_ms, &e);
         while ((other = dbus_connection_pop_message(h->conn)))
@@ -476,7 +487,7 @@ static int64_t now_ms(void)
  * whether unix fds may be sent is only known once it is over, and libdbus refuses a message
  * with fds before that.
  */
-static int authenticate(cgm *h, const char *method)
+static int handshake(cgm *h, const char *method)
 {
         int64_t deadline = now_ms() + h->timeout_ms;
 
@@ -495,6 +506,15 @@ static int authenticate(cgm *h, const char *method)
                                     h->socket, method, h->timeout_ms);
                 (void)dbus_connection_read_write(h->conn, (int)left);
         }
+        return 0;
+}
+
+static int authenticate(cgm *h, const char *method)
+{
+        int r = handshake(h, method);
+
+        if (r < 0)
+                return r;
         /*
          * libdbus's client sends BEGIN and may send the next message right behind it. The
          * server reads its authentication lines without a control buffer, so if one read takes
@@ -504,7 +524,7 @@ static int authenticate(cgm *h, const char *method)
          * authentication before any fd is on the wire.
          */
         if (!h->fds_safe) {
-                int r = cgm_ping(h);
+                r = cgm_ping(h);
                 if (r < 0)
                         return r;
                 h->fds_safe = true;

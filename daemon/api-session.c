@@ -38,7 +38,8 @@
 typedef enum PendingKind {
         PENDING_OPEN,
         PENDING_EXPLAIN,
-        PENDING_REAPPLY, /* after a reload: no reply */
+        PENDING_REAPPLY,     /* after a reload: no reply */
+        PENDING_ADMIN_GROUP, /* after a reload: resolve admin_group */
 } PendingKind;
 
 struct Pending {
@@ -233,12 +234,31 @@ static void reapply_finish(Pending *p)
                 (void)session_apply_limits(p->manager, home, &p->nss);
 }
 
+static void admin_group_finish(Pending *p)
+{
+        Manager *m = p->manager;
+
+        /* The policy may have changed again meanwhile: only take an answer for its group. */
+        if (strcmp(p->nss.name, m->policy->admin_group.value) != 0)
+                return;
+        if (p->nss.result == 0) {
+                m->admin_gid = p->nss.gid;
+                m->have_admin_gid = true;
+        } else
+                log_warning("admin_group `%s` is unknown to NSS: %s; only root may use the admin "
+                            "methods",
+                            p->nss.name, strerror(-p->nss.result));
+}
+
 static void pending_done(WorkerJob *job)
 {
         Pending *p = container_of(job, Pending, nss.job);
 
         p->job_done = true;
-        if (!p->replied && !job->cancelled && !p->manager->stopping) {
+        /* A re-apply has no caller to answer; the others are finished only if nobody has
+         * been answered yet (the deadline may have passed). */
+        if (!job->cancelled && !p->manager->stopping &&
+            (p->kind == PENDING_REAPPLY || p->kind == PENDING_ADMIN_GROUP || !p->replied)) {
                 switch (p->kind) {
                 case PENDING_OPEN:
                         open_finish(p);
@@ -248,6 +268,9 @@ static void pending_done(WorkerJob *job)
                         break;
                 case PENDING_REAPPLY:
                         reapply_finish(p);
+                        break;
+                case PENDING_ADMIN_GROUP:
+                        admin_group_finish(p);
                         break;
                 }
         }
@@ -269,7 +292,8 @@ static int pending_start(MethodCall *c, PendingKind kind, const char *name, uid_
         p->kind = kind;
         p->pidfd = -1;
         p->timer = (LoopSource){ .fd = -1, .callback = pending_timeout };
-        p->nss.job = (WorkerJob){ .run = nss_lookup_run, .done = pending_done };
+        p->nss.job = (WorkerJob){ .run = kind == PENDING_ADMIN_GROUP ? nss_group_run : nss_lookup_run,
+                                  .done = pending_done };
         snprintf(p->nss.name, sizeof(p->nss.name), "%s", name ? name : "");
         p->nss.want_uid = uid;
         if (c && c->msg) {
@@ -361,6 +385,11 @@ int api_open_session(MethodCall *c)
         if (r < 0)
                 return r;
         p->pidfd = fcntl(c->peer->pidfd, F_DUPFD_CLOEXEC, 3);
+        if (p->pidfd < 0) {
+                r = cgm_error_set(c->error, -errno, NULL, "cannot keep the caller's pidfd: %m");
+                pending_free(p);
+                return r;
+        }
         p->pid = c->peer->pid;
         snprintf(p->xdg_id, sizeof(p->xdg_id), "%s", strlen(xdg) < sizeof(p->xdg_id) ? xdg : "");
         snprintf(p->what, sizeof(p->what), "user=%s service=%s tty=%s rhost=%s", user, service,
@@ -383,7 +412,7 @@ int api_close_session(MethodCall *c)
         s = session_find(c->manager, id);
         if (s)
                 cgfs_api_path(&c->manager->cgfs, s->rel, api, sizeof(api));
-        r = session_close(c->manager, id, c->error);
+        r = session_close(c->manager, id, c->peer->pid, c->error);
         audit_write(c->peer->principal.uid, c->peer->pid, "CloseSession", api, id, r);
         return r;
 }
@@ -477,7 +506,14 @@ int manager_reload(Manager *m, CgmError *e)
         }
         policy_free(m->policy);
         m->policy = fresh;
-        manager_apply_options(m);
+        manager_apply_options(m, false);
+        if (fresh->admin_group.value[0]) {
+                Pending *p;
+                MethodCall none = { .manager = m };
+                /* Resolved on a worker: a directory that hangs must not stall the loop. */
+                if (pending_start(&none, PENDING_ADMIN_GROUP, fresh->admin_group.value, 0, &p) == 0)
+                        workers_submit(&m->workers, &p->nss.job);
+        }
         log_info("policy reloaded from %zu file%s", fresh->n_files, fresh->n_files == 1 ? "" : "s");
         /* Apply the new limits to every user who has a session, with its current groups. */
         for (size_t i = 0; i < m->homes.n; i++) {

@@ -12,5 +12,9 @@
  */
 int manager_reload(Manager *m, CgmError *e);
 
-/** manager_apply_options() - take the policy's global options into the manager (main.c) */
-void manager_apply_options(Manager *m);
+/**
+ * manager_apply_options() - take the policy's global options into the manager (main.c)
+ * @resolve_admin_group: look admin_group up in NSS here (start-up); reloads pass false and
+ *                       resolve it on a worker
+ */
+void manager_apply_options(Manager *m, bool resolve_admin_group);

@@ -676,6 +676,12 @@ static bool cg_is_frozen(const Cgfs *cg, const char *rel)
 
 int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e)
 {
+        return cg_kill_except(cg, rel, sig, 0, np, e);
+}
+
+int cg_kill_except(const Cgfs *cg, const char *rel, int sig, pid_t except, unsigned *np,
+                   CgmError *e)
+{
         CgCollect c;
         bool thaw = false;
         int r;
@@ -688,7 +694,7 @@ int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e)
                 free(c.pids);
                 return r;
         }
-        if (sig == SIGKILL && cg->v2 >= 0) {
+        if (sig == SIGKILL && cg->v2 >= 0 && !except) {
                 r = cgfs_write(cg, cg->v2, rel, "cgroup.kill", "1");
                 if (r == 0) {
                         *np = (unsigned)c.n;
@@ -706,7 +712,10 @@ int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e)
                 r = cg_collect(cg, rel, &c, e);
         }
         for (size_t i = 0; r == 0 && i < c.n; i++) {
-                _cleanup_close_ int pfd = proc_pidfd_open(c.pids[i]);
+                _cleanup_close_ int pfd = -1;
+                if (c.pids[i] == except)
+                        continue;
+                pfd = proc_pidfd_open(c.pids[i]);
                 /* A pidfd pins the process between here and the signal. Without pidfd_open
                  * (ENOSYS: valgrind, kernels before 5.3) fall back to kill(2); the freeze
                  * above keeps that window small. */

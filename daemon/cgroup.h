@@ -79,6 +79,9 @@ int cg_proc_path(const Cgfs *cg, pid_t pid, char *path, size_t n);
 
 /** cg_kill() - signal every process in the subtree; *@np = how many were signalled */
 int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e);
+/** cg_kill_except() - cg_kill() sparing @except (one by one under a freeze, no cgroup.kill) */
+int cg_kill_except(const Cgfs *cg, const char *rel, int sig, pid_t except, unsigned *np,
+                   CgmError *e);
 
 /** cg_freeze() - freeze (@freeze) or thaw the subtree */
 int cg_freeze(const Cgfs *cg, const char *rel, bool freeze, CgmError *e);

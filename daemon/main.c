@@ -213,7 +213,7 @@ static void detach_stdio(void)
                 close(fd);
 }
 
-void manager_apply_options(Manager *m)
+void manager_apply_options(Manager *m, bool resolve_admin_group)
 {
         const Policy *p = m->policy;
         gid_t gid;
@@ -222,9 +222,8 @@ void manager_apply_options(Manager *m)
         m->creates_per_second = policy_uint(&p->creates_per_second);
         m->connections_per_uid = policy_uint(&p->connections_per_uid);
         m->have_admin_gid = false;
-        /* One getgrnam_r at start-up and reload. Files-backed groups answer at once; a remote
-         * directory that hangs here delays only the reload, not a login (those use workers). */
-        if (p->admin_group.value[0]) {
+        /* At start-up, before any client is served, one getgrnam_r may block the start. */
+        if (resolve_admin_group && p->admin_group.value[0]) {
                 int r = nss_group_gid(p->admin_group.value, &gid);
                 if (r == 0) {
                         m->admin_gid = gid;
@@ -289,7 +288,7 @@ int main(int argc, char **argv)
                               strerror(-r));
                 goto fail;
         }
-        manager_apply_options(&m);
+        manager_apply_options(&m, true);
         r = sessions_init(&m, &e);
         if (r < 0)
                 goto fail;

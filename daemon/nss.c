@@ -92,3 +92,10 @@ int nss_group_gid(const char *name, gid_t *gidp)
         *gidp = grp->gr_gid;
         return 0;
 }
+
+void nss_group_run(WorkerJob *job)
+{
+        NssLookup *l = container_of(job, NssLookup, job);
+
+        l->result = nss_group_gid(l->name, &l->gid);
+}

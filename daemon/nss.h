@@ -25,5 +25,7 @@ typedef struct NssLookup {
 /** nss_lookup_run() - WorkerRun: getpwnam_r/getpwuid_r, getgrouplist, getgrgid_r */
 void nss_lookup_run(WorkerJob *job);
 void nss_lookup_clear(NssLookup *l);
+/** nss_group_run() - WorkerRun: getgrnam_r(name) into ->gid */
+void nss_group_run(WorkerJob *job);
 /** nss_group_gid() - getgrnam_r(); blocking, for start-up only */
 int nss_group_gid(const char *name, gid_t *gidp);

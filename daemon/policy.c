@@ -54,7 +54,9 @@ static const OptionDef option_defs[] = {
         OPT(kill_on_logout, OPT_BOOL, 0, 0, "no"),
         OPT(kill_exempt, OPT_NAMES, 0, 0, "root"),
         OPT(linger, OPT_NAMES, 0, 0, ""),
-        OPT(exclude, OPT_NAMES, 0, 0, ""),
+        /* root's logins get no session cgroup and no limits unless the admin says otherwise:
+         * root is never locked out, not even by a tight [default]. */
+        OPT(exclude, OPT_NAMES, 0, 0, "root"),
         OPT(admin_group, OPT_STRING, 0, 0, ""),
         OPT(max_cgroups_per_user, OPT_UINT, 1, 1000000, "1000"),
         OPT(requests_per_second, OPT_UINT, 1, 1000000, "1000"),
@@ -420,8 +422,16 @@ int policy_load(Policy **policyp, const char *path, CgmError *e)
                         char **nn;
                         if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".conf"))
                                 continue;
-                        if (n >= CGM_POLICY_FILES_MAX)
-                                break;
+                        if (n >= CGM_POLICY_FILES_MAX) {
+                                for (size_t i = 0; i < n; i++)
+                                        free(names[i]);
+                                free(names);
+                                closedir(d);
+                                r = cgm_error_set(e, -E2BIG, NULL,
+                                                  "%s: more than %d drop-in files", dir,
+                                                  CGM_POLICY_FILES_MAX - 1);
+                                goto fail;
+                        }
                         nn = realloc(names, (n + 1) * sizeof(char *));
                         if (!nn || !(nn[n] = strdup(de->d_name))) {
                                 free(nn ? nn : names);

@@ -8,7 +8,10 @@
 
 #include "error.h"
 
-#define POLICY_DEFAULT_PATH "/etc/cgm/cgm.conf"
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define POLICY_DEFAULT_PATH SYSCONFDIR "/cgm/cgm.conf"
 #define POLICY_SOURCE_MAX 320
 
 typedef enum PolicySectionKind {
@@ -89,8 +92,9 @@ int policy_load(Policy **policyp, const char *path, CgmError *e);
 int policy_parse(Policy *p, const char *name, const char *text, CgmError *e);
 
 /* The limits for one user: user sections over group sections over [default]. Among several
- * groups of the user, the section that comes later (file order, then position in the file)
- * wins, key by key. */
+ * groups of the user, the section that comes later wins, key by key: sections are ordered by
+ * where they first appear (files in reading order, then position in the file); a drop-in that
+ * adds to an existing section keeps that section's place. */
 typedef struct PolicyLimits {
         const PolicyValue *values[64]; /* pointers into the Policy */
         size_t n;

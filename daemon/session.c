@@ -379,8 +379,16 @@ int sessions_init(Manager *m, CgmError *e)
                 home_user_name(m, m->homes.homes[i].path, c.user, sizeof(c.user));
                 (void)cg_walk(&m->cgfs, m->homes.homes[i].path, false, scan_visit, &c, &ignored);
         }
-        /* Resume cleanup: whatever emptied while the daemon was down goes now. */
+        /* Resume cleanup: whatever emptied while the daemon was down goes now, and so do the
+         * homes of logins (marked with the user's name) whose last session is gone. */
         sessions_check_all(m);
+        for (size_t i = m->homes.n; i-- > 0;) {
+                char user[256];
+                uid_t uid = m->homes.homes[i].uid;
+                home_user_name(m, m->homes.homes[i].path, user, sizeof(user));
+                if (*user && !sessions_of_uid(m, uid))
+                        home_after_session(m, uid, user);
+        }
         return 0;
 }
 
@@ -517,6 +525,7 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
         if (r < 0) {
                 CgmError ignored = CGM_ERROR_NULL;
                 (void)cg_remove(&m->cgfs, leaf, true, false, &ignored);
+                home_after_session(m, who->uid, who->user); /* a home made for nothing goes too */
                 return r;
         }
         r = session_add(m, id, who->uid, who->user, leaf, &s);
@@ -528,7 +537,7 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
         return 0;
 }
 
-int session_close(Manager *m, const char *id, CgmError *e)
+int session_close(Manager *m, const char *id, pid_t caller, CgmError *e)
 {
         Session *s = session_find(m, id);
         char api[CGM_PATH_MAX + 1100];
@@ -544,7 +553,9 @@ int session_close(Manager *m, const char *id, CgmError *e)
             !(*s->user && policy_list_has(&m->policy->kill_exempt, s->user)) && s->uid != 0) {
                 unsigned n = 0;
                 CgmError ke = CGM_ERROR_NULL;
-                int r = cg_kill(&m->cgfs, s->rel, SIGKILL, &n, &ke);
+                /* The caller is the PAM process itself, usually inside the leaf: it must live
+                 * to finish the logout, and the leaf goes once it exits. */
+                int r = cg_kill_except(&m->cgfs, s->rel, SIGKILL, caller, &n, &ke);
                 audit_write(0, getpid(), "kill_on_logout", api, s->id, r);
                 if (r < 0)
                         log_warning("kill_on_logout of `%s` failed: %s", api, ke.msg);

@@ -54,12 +54,13 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
                  char *idp, size_t id_size, char *pathp, size_t path_size, CgmError *e);
 
 /**
- * session_close() - end session @id: kill its processes if the policy says so, remove the
+ * session_close() - end session @id: kill its processes (all but @caller, the PAM process)
+ * if the policy says so, remove the
  * leaf when empty (now or later), and the home after its last session
  *
  * Return: 0; -ENOENT when no such session exists.
  */
-int session_close(Manager *m, const char *id, CgmError *e);
+int session_close(Manager *m, const char *id, pid_t caller, CgmError *e);
 
 /**
  * session_apply_limits() - write the policy's limits for @who into its home

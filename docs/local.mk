@@ -4,7 +4,8 @@
 dist_man_MANS += \
 	docs/man/cgmd.8 \
 	docs/man/cgm.1 \
-	docs/man/libcgm.3
+	docs/man/libcgm.3 \
+	docs/man/cgm.conf.5
 
 EXTRA_DIST += \
 	docs/design.md \

@@ -72,7 +72,7 @@ fi
 if command -v valgrind >/dev/null && [ $built = 1 ]; then
 	log "integration tests with cgmd under valgrind"
 	rm -f build-check/test-suite.log
-	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh" \
+	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh tests/integration/test-sessions.sh" \
 		CGM_TEST_VALGRIND=1 || overall=1
 fi
 

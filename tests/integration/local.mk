@@ -8,7 +8,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test-daemon.sh \
 	tests/integration/test-interop.sh \
 	tests/integration/test-delegation.sh \
-	tests/integration/test-v2.sh
+	tests/integration/test-v2.sh \
+	tests/integration/test-sessions.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
 
@@ -18,6 +19,8 @@ AM_TESTS_ENVIRONMENT = \
 	CGMD='$(abs_top_builddir)/cgmd'; export CGMD; \
 	CGM='$(abs_top_builddir)/cgm'; export CGM; \
 	FORKER='$(abs_top_builddir)/tests/integration/forker'; export FORKER; \
+	PAM_CGM='$(abs_top_builddir)/pam_cgm/.libs/pam_cgm.so'; export PAM_CGM; \
+	PAM_SESSION='$(abs_top_builddir)/tests/pam/pam-session'; export PAM_SESSION; \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT;
 # Tests without an extension (the cmocka binaries) speak TAP too (CMOCKA_MESSAGE_OUTPUT=TAP).
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

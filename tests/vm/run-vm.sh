@@ -169,12 +169,13 @@ for p in "${extra_pkgs[@]}"; do tar -C "$p" --exclude=./.ready -cf - . | tar -C 
 # usable form), socat, and the GNU tools whose options the tests rely on (find -print0,
 # sort -z, xargs -0 -r, stat -c, timeout -k); the D-Bus tools for test-interop.sh if present.
 for t in bash setpriv socat find xargs sort md5sum stat mktemp timeout seq grep sed awk cut tr \
-	head tail wc id cat date; do
+	head tail wc id cat date unshare mount mkfifo getent; do
 	p=$(command -v "$t" || true)
 	[ -n "$p" ] && add "$p" "/usr/bin/$t"
 done
 for t in bash setpriv socat; do [ -x "$ROOT/usr/bin/$t" ] || die "no $t for the guest (apt-get install $t)"; done
 for t in busctl gdbus dbus-send; do p=$(command -v "$t" || true); [ -n "$p" ] && add "$p" "/usr/bin/$t"; done
+printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$ROOT/etc/nsswitch.conf"
 
 # The build. cgm is a libtool wrapper script in the build tree; the real binary is in .libs and
 # needs libcgm.so.0, which goes where the loader looks by default.
@@ -185,6 +186,19 @@ for l in "$BUILD"/client/.libs/libcgm.so.*; do [ -e "$l" ] && add "$l" "/usr/lib
 add "$BUILD/tests/integration/forker" /cgm/bin/forker
 if [ -x "$BUILD/tests/integration/memhog" ]; then add "$BUILD/tests/integration/memhog" /cgm/bin/memhog
 else cc -O2 -o "$ROOT/cgm/bin/memhog" "$SRC/tests/integration/memhog.c" || die "cannot build memhog"; fi
+# test-sessions.sh: the PAM module and tests/pam/pam-session (PAM_CGM and PAM_SESSION, set by
+# guest-suite.sh), pamtester with libpam and pam_permit.so, and libnss-extrausers. The test
+# bind-mounts its own files over /etc/nsswitch.conf, /etc/pam.d and /var/lib/extrausers, so
+# those must exist. Without any of these on the host, that test skips in the guest too.
+mkdir -p "$ROOT/etc/pam.d" "$ROOT/var/lib/extrausers"
+[ -f "$BUILD/pam_cgm/.libs/pam_cgm.so" ] && add "$BUILD/pam_cgm/.libs/pam_cgm.so" /cgm/lib/pam_cgm.so
+[ -x "$BUILD/tests/pam/pam-session" ] && elf "$BUILD/tests/pam/pam-session" &&
+	add "$BUILD/tests/pam/pam-session" /cgm/bin/pam-session
+p=$(command -v pamtester || true); [ -n "$p" ] && add "$p" /usr/bin/pamtester
+for l in /usr/lib/x86_64-linux-gnu/security/pam_permit.so /usr/lib/libnss_extrausers.so.2 \
+	/usr/lib/x86_64-linux-gnu/libnss_files.so.2; do
+	[ -e "$l" ] && add "$l" "$l"
+done
 mkdir -p "$ROOT/cgm/tests"
 cp -r "$SRC/tests/integration" "$SRC/tests/vm" "$ROOT/cgm/tests/"
 rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog}

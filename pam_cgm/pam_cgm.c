@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pam_cgm: put every login session into a cgroup of its own, through cgmd */
+
+/*
+ * The module is a thin client. open_session makes one connection to cgmd and one OpenSession
+ * call; the daemon resolves the user's policy, creates the home if needed, creates the session
+ * leaf and moves the process that opened the connection (this PAM process) into it, so the
+ * move is race-free and whatever the application forks afterwards starts in the leaf.
+ * close_session makes one connection and one CloseSession call. Everything else (limits,
+ * delegation, removal of empty leaves, kill on logout) is the daemon's business.
+ *
+ * The session id travels two ways: pam_set_data() keeps it on the handle for a close on the
+ * same handle, and CGM_SESSION in the PAM environment tells the session (and an application
+ * that closes on a different handle) which one it is. An empty id from the daemon means the
+ * policy excludes this user: the login proceeds and nothing is recorded.
+ *
+ * What the daemon cannot do is decided by fail=: with fail=open (the default) a missing, hung
+ * or refusing daemon costs the login at most the timeout and a LOG_WARNING that says why; with
+ * fail=closed the session is refused, except for uid 0: root is never locked out by this
+ * module, so that an administrator can always log in to repair a broken cgmd.
+ *
+ * The module runs inside someone else's process (login, sshd's monitor, su, a display manager,
+ * possibly multi-threaded), so it leaves no trace there: no global state (each call has its own
+ * options and its own libcgm handle), no output but pam_syslog() and, for fail=closed, the
+ * conversation; no exit or abort; no change to signal dispositions; no fd that outlives the
+ * call. libcgm is linked into the module as a private copy with hidden symbols, so that the
+ * module has no runtime dependency on libcgm.so and only the two session hooks are exported
+ * (pam_cgm.map). The module is linked with -z nodelete: libpam unloads modules at every
+ * pam_end(), and each unload of libdbus would lose its process-wide allocations.
+ */
+
+#define PAM_SM_SESSION
+
+#include <dbus/dbus.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <syslog.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+
+#include "cgm.h"
+#include "protocol.h"
+
+/* Built with -fvisibility=hidden; only the hooks are public (and pam_cgm.map says so too). */
+#define PAM_CGM_EXPORT __attribute__((visibility("default")))
+
+#define DATA_SESSION "pam_cgm_session"
+#define ENV_SESSION "CGM_SESSION"
+
+/*
+ * Default timeout per call, in milliseconds. A healthy cgmd answers OpenSession in well under
+ * a millisecond; what takes time is the NSS lookup of the user's groups, which the daemon
+ * bounds at CGM_NSS_TIMEOUT_MS_DEFAULT (10 s) and which a working LDAP or SSSD setup answers in
+ * tens of milliseconds. Five seconds is a hundred times that, yet short enough that a hung
+ * daemon with fail=open delays a login by a pause a user notices and forgives, well below the
+ * login timeouts of sshd (LoginGraceTime, 120 s) and login(1) (60 s).
+ */
+#define TIMEOUT_DEFAULT_MS 5000
+/* Longest accepted timeout: ten minutes is beyond any sensible login delay. */
+#define TIMEOUT_MAX_MS 600000
+
+#define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path))
+
+struct options {
+        const char *socket; /* points into argv */
+        int timeout_ms;
+        bool fail_closed;
+        bool debug;
+};
+
+/* @arg without @prefix when it starts with it, else NULL. */
+static const char *skip_prefix(const char *arg, const char *prefix)
+{
+        size_t n = strlen(prefix);
+
+        return strncmp(arg, prefix, n) == 0 ? arg + n : NULL;
+}
+
+/* "123" -> 123; anything but 1-TIMEOUT_MAX_MS decimal digits is refused. */
+static bool parse_timeout(const char *s, int *msp)
+{
+        long v = 0;
+
+        if (!*s)
+                return false;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return false;
+                v = v * 10 + (*s - '0');
+                if (v > TIMEOUT_MAX_MS)
+                        return false;
+        }
+        if (v == 0)
+                return false;
+        *msp = (int)v;
+        return true;
+}
+
+/*
+ * options_parse() - fill @o from the module's arguments
+ *
+ * An unknown option is logged and ignored, as Linux-PAM's modules do, so that a line written
+ * for a newer pam_cgm still works. A known option with a malformed value is a misconfigured
+ * PAM line: that is PAM_SERVICE_ERR whatever fail= says, because guessing what the
+ * administrator meant could turn fail=closed into fail=open.
+ *
+ * Return: PAM_SUCCESS or PAM_SERVICE_ERR.
+ */
+static int options_parse(struct options *o, pam_handle_t *pamh, int argc, const char **argv)
+{
+        *o = (struct options){ .socket = CGM_DEFAULT_SOCKET, .timeout_ms = TIMEOUT_DEFAULT_MS };
+
+        for (int i = 0; i < argc; i++) {
+                const char *arg = argv[i], *v;
+
+                if (strcmp(arg, "debug") == 0) {
+                        o->debug = true;
+                } else if ((v = skip_prefix(arg, "socket="))) {
+                        if (v[0] != '/' || strlen(v) >= SOCKET_PATH_MAX) {
+                                pam_syslog(pamh, LOG_ERR,
+                                           "bad option `%s`: the socket must be an absolute "
+                                           "path of at most %zu bytes",
+                                           arg, SOCKET_PATH_MAX - 1);
+                                return PAM_SERVICE_ERR;
+                        }
+                        o->socket = v;
+                } else if ((v = skip_prefix(arg, "timeout="))) {
+                        if (!parse_timeout(v, &o->timeout_ms)) {
+                                pam_syslog(pamh, LOG_ERR,
+                                           "bad option `%s`: the timeout is a number of "
+                                           "milliseconds from 1 to %d",
+                                           arg, TIMEOUT_MAX_MS);
+                                return PAM_SERVICE_ERR;
+                        }
+                } else if ((v = skip_prefix(arg, "fail="))) {
+                        if (strcmp(v, "open") == 0) {
+                                o->fail_closed = false;
+                        } else if (strcmp(v, "closed") == 0) {
+                                o->fail_closed = true;
+                        } else {
+                                pam_syslog(pamh, LOG_ERR,
+                                           "bad option `%s`: fail= is `open` or `closed`", arg);
+                                return PAM_SERVICE_ERR;
+                        }
+                } else {
+                        pam_syslog(pamh, LOG_ERR, "unknown option: %s", arg);
+                }
+        }
+        return PAM_SUCCESS;
+}
+
+/*
+ * Connect to cgmd with the options' socket and timeout.
+ *
+ * Signals: libdbus sends with MSG_NOSIGNAL wherever the platform has it (every Linux build), and
+ * then leaves SIGPIPE alone; only a build without MSG_NOSIGNAL sets it to SIG_IGN on the first
+ * connection, and there that is what keeps a closed daemon socket from killing the caller, so
+ * it is not switched off here. tests/pam/test-pam-retval checks that no disposition changes.
+ *
+ * Return: 0 or a negative errno from cgm_connect(); *@hp may be set either way (cgm_free it).
+ */
+static int connect_daemon(cgm **hp, const struct options *o)
+{
+        int r;
+
+        r = cgm_connect(hp, o->socket);
+        if (*hp)
+                cgm_set_timeout(*hp, o->timeout_ms);
+        return r;
+}
+
+/* Log @what and libcgm's reason at @priority; errno text when libcgm had no message. */
+static void log_failure(pam_handle_t *pamh, int priority, const char *what, cgm *h, int r,
+                        const char *outcome)
+{
+        const char *msg = cgm_error_message(h);
+
+        if (msg && msg[0]) {
+                pam_syslog(pamh, priority, "%s: %s; %s", what, msg, outcome);
+        } else {
+                errno = -r;
+                pam_syslog(pamh, priority, "%s: %m; %s", what, outcome);
+        }
+}
+
+/*
+ * open_failed() - the outcome of an open that did not get a session from cgmd
+ *
+ * Return: PAM_SUCCESS (fail=open, or uid 0), PAM_SESSION_ERR (fail=closed).
+ */
+static int open_failed(pam_handle_t *pamh, const struct options *o, int flags, uid_t uid,
+                       const char *what, cgm *h, int r)
+{
+        if (!o->fail_closed) {
+                log_failure(pamh, LOG_WARNING, what, h, r,
+                            "the session proceeds without a cgroup (fail=open)");
+                return PAM_SUCCESS;
+        }
+        if (uid == 0) {
+                log_failure(pamh, LOG_WARNING, what, h, r,
+                            "the session proceeds without a cgroup: root is never locked out");
+                return PAM_SUCCESS;
+        }
+        log_failure(pamh, LOG_ERR, what, h, r, "the session is refused (fail=closed)");
+        if (!(flags & PAM_SILENT))
+                pam_error(pamh, "The cgroup manager did not accept this session; "
+                                "login refused.");
+        return PAM_SESSION_ERR;
+}
+
+/* Append @key=@value to @info when the value is one the daemon can take. */
+static void info_add(cgm_kv *info, size_t *np, const char *key, const char *value)
+{
+        if (!value || !value[0] || strlen(value) >= CGM_VALUE_MAX ||
+            !dbus_validate_utf8(value, NULL))
+                return;
+        info[(*np)++] = (cgm_kv){ .key = (char *)key, .value = (char *)value };
+}
+
+static const char *get_item(pam_handle_t *pamh, int type)
+{
+        const void *item = NULL;
+
+        if (pam_get_item(pamh, type, &item) != PAM_SUCCESS)
+                return NULL;
+        return item;
+}
+
+/* The daemon's ids name cgroups: short, printable, no '/'. Anything else is not put in env. */
+static bool session_id_valid(const char *id)
+{
+        size_t n = strlen(id);
+
+        if (n > CGM_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)id[i] <= ' ' || id[i] == '/' || id[i] == 0x7f)
+                        return false;
+        return true;
+}
+
+static void session_data_free(pam_handle_t *pamh, void *data, int error_status)
+{
+        (void)pamh;
+        (void)error_status;
+        free(data);
+}
+
+/* Keep @id on the handle and in the PAM environment. Return: PAM_SUCCESS or a PAM error. */
+static int session_record(pam_handle_t *pamh, const char *id)
+{
+        char env[sizeof(ENV_SESSION "=") + CGM_NAME_MAX];
+        char *copy;
+        int r;
+
+        copy = strdup(id);
+        if (!copy)
+                return PAM_BUF_ERR;
+        r = pam_set_data(pamh, DATA_SESSION, copy, session_data_free);
+        if (r != PAM_SUCCESS) {
+                free(copy);
+                return r;
+        }
+        snprintf(env, sizeof(env), ENV_SESSION "=%s", id);
+        return pam_putenv(pamh, env);
+}
+
+PAM_CGM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+                                       const char **argv)
+{
+        struct options o;
+        const struct passwd *pw;
+        const char *user = NULL, *xdg_id;
+        char *id = NULL, *path = NULL;
+        char what[320];
+        cgm_kv info[4];
+        size_t n_info = 0;
+        cgm *h = NULL;
+        int r;
+
+        r = options_parse(&o, pamh, argc, argv);
+        if (r != PAM_SUCCESS)
+                return r;
+
+        r = pam_get_user(pamh, &user, NULL);
+        if (r == PAM_CONV_AGAIN)
+                return PAM_INCOMPLETE;
+        if (r != PAM_SUCCESS || !user || !user[0]) {
+                pam_syslog(pamh, LOG_ERR, "cannot determine the user name: %s",
+                           pam_strerror(pamh, r));
+                return PAM_SESSION_ERR;
+        }
+        pw = pam_modutil_getpwnam(pamh, user);
+        if (!pw) {
+                pam_syslog(pamh, LOG_ERR, "user `%s` is unknown", user);
+                return PAM_USER_UNKNOWN;
+        }
+
+        /*
+         * pam_systemd and elogind put XDG_SESSION_ID into the PAM environment. The process
+         * environment is the fallback for applications that set it themselves; it is read with
+         * secure_getenv() because a setuid caller (su) inherits it from the invoking user.
+         */
+        xdg_id = pam_getenv(pamh, "XDG_SESSION_ID");
+        if (!xdg_id || !xdg_id[0])
+                xdg_id = secure_getenv("XDG_SESSION_ID");
+        info_add(info, &n_info, CGM_SESSION_INFO_XDG_ID, xdg_id);
+        info_add(info, &n_info, CGM_SESSION_INFO_SERVICE, get_item(pamh, PAM_SERVICE));
+        info_add(info, &n_info, CGM_SESSION_INFO_TTY, get_item(pamh, PAM_TTY));
+        info_add(info, &n_info, CGM_SESSION_INFO_RHOST, get_item(pamh, PAM_RHOST));
+
+        if (o.debug)
+                pam_syslog(pamh, LOG_DEBUG,
+                           "opening a session for user `%s` (uid %u) through `%s`, timeout %d "
+                           "ms, fail=%s",
+                           user, (unsigned)pw->pw_uid, o.socket, o.timeout_ms,
+                           o.fail_closed ? "closed" : "open");
+
+        snprintf(what, sizeof(what), "cannot open a cgroup session for user `%s`", user);
+        r = connect_daemon(&h, &o);
+        if (r >= 0)
+                r = cgm_open_session(h, user, info, n_info, &id, &path);
+        if (r < 0) {
+                r = open_failed(pamh, &o, flags, pw->pw_uid, what, h, r);
+                cgm_free(h);
+                return r;
+        }
+        cgm_free(h);
+
+        if (!id[0]) {
+                if (o.debug)
+                        pam_syslog(pamh, LOG_DEBUG,
+                                   "the policy excludes user `%s`: no session cgroup", user);
+                r = PAM_SUCCESS;
+        } else if (!session_id_valid(id)) {
+                r = open_failed(pamh, &o, flags, pw->pw_uid,
+                                "cgmd returned a malformed session id", NULL, -EPROTO);
+        } else {
+                r = session_record(pamh, id);
+                if (r != PAM_SUCCESS) {
+                        pam_syslog(pamh, LOG_ERR, "cannot record session `%s`: %s", id,
+                                   pam_strerror(pamh, r));
+                        r = open_failed(pamh, &o, flags, pw->pw_uid,
+                                        "cannot record the session", NULL, -ENOMEM);
+                } else if (o.debug) {
+                        pam_syslog(pamh, LOG_DEBUG, "session `%s` of user `%s` is in `%s`", id,
+                                   user, path);
+                }
+        }
+        free(id);
+        free(path);
+        return r;
+}
+
+PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+                                        const char **argv)
+{
+        struct options o;
+        const void *data = NULL;
+        const char *id;
+        char what[sizeof("cannot close cgroup session ``") + CGM_NAME_MAX];
+        cgm *h = NULL;
+        int r;
+
+        (void)flags;
+        r = options_parse(&o, pamh, argc, argv);
+        if (r != PAM_SUCCESS)
+                return r;
+
+        /*
+         * The handle's copy is the one this module recorded. The environment is the fallback for
+         * an application that closes on another handle; note that other modules (pam_env with
+         * user_readenv) may write to it, so the daemon must check that the id is a session at all.
+         */
+        if (pam_get_data(pamh, DATA_SESSION, &data) == PAM_SUCCESS && data)
+                id = data;
+        else
+                id = pam_getenv(pamh, ENV_SESSION);
+        if (!id || !id[0]) {
+                if (o.debug)
+                        pam_syslog(pamh, LOG_DEBUG, "no session to close");
+                return PAM_SUCCESS;
+        }
+        if (!session_id_valid(id) || !dbus_validate_utf8(id, NULL)) {
+                pam_syslog(pamh, LOG_ERR, "ignoring the malformed session id in " ENV_SESSION);
+                return o.fail_closed ? PAM_SESSION_ERR : PAM_SUCCESS;
+        }
+        snprintf(what, sizeof(what), "cannot close cgroup session `%s`", id);
+
+        r = connect_daemon(&h, &o);
+        if (r >= 0)
+                r = cgm_close_session(h, id);
+        if (r < 0) {
+                if (o.fail_closed) {
+                        log_failure(pamh, LOG_ERR, what, h, r,
+                                    "reporting a session error (fail=closed)");
+                        r = PAM_SESSION_ERR;
+                } else {
+                        log_failure(pamh, LOG_WARNING, what, h, r,
+                                    "cgmd removes the leaf once it is empty (fail=open)");
+                        r = PAM_SUCCESS;
+                }
+                cgm_free(h);
+                return r;
+        }
+        cgm_free(h);
+        if (o.debug)
+                pam_syslog(pamh, LOG_DEBUG, "session `%s` closed", id);
+
+        /* Forget the session, so a second close is a no-op. Both calls may free @id. */
+        (void)pam_set_data(pamh, DATA_SESSION, NULL, NULL);
+        (void)pam_putenv(pamh, ENV_SESSION);
+        return PAM_SUCCESS;
+}
