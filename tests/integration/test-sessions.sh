@@ -6,7 +6,8 @@
 # fail=open/closed, and 1,000 logins that leave nothing behind.
 #
 # The host's /etc stays untouched: the test re-runs itself in a private mount namespace and
-# bind-mounts its own nsswitch.conf, pam.d and extrausers database there.
+# bind-mounts its own nsswitch.conf, pam.d and extrausers database there. (Group names are
+# ones Debian does not ship: "files" comes first and would win.)
 set -uo pipefail
 if [ -z "${CGM_TEST_IN_MOUNTNS:-}" ]; then
 	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
@@ -46,7 +47,7 @@ mkdir -p "$TEST_TMP/extrausers" "$TEST_TMP/pam.d"
 {
 	for u in alice:$U_ALICE bob:$U_BOB carol:$U_CAROL dave:$U_DAVE erin:$U_ERIN; do echo "${u%%:*}:x:${u##*:}:"; done
 	echo "students:x:61101:alice,bob"
-	echo "staff:x:61102:bob"
+	echo "lab:x:61102:bob"
 } >"$TEST_TMP/extrausers/group"
 : >"$TEST_TMP/extrausers/shadow"
 chmod 644 "$TEST_TMP/extrausers/passwd" "$TEST_TMP/extrausers/group"
@@ -68,7 +69,7 @@ service cgm-fast "socket=$SOCK timeout=1000 fail=open"
 mount --bind "$TEST_TMP/pam.d" /etc/pam.d
 
 check "NSS sees alice through extrausers" bash -c "getent passwd alice | grep -q ':$U_ALICE:'"
-check "NSS puts bob in students and staff" bash -c "id -nG bob | tr ' ' '\n' | grep -qx staff && id -nG bob | tr ' ' '\n' | grep -qx students"
+check "NSS puts bob in students and lab" bash -c "id -nG bob | tr ' ' '\n' | grep -qx lab && id -nG bob | tr ' ' '\n' | grep -qx students"
 
 CONF=$TEST_TMP/cgm.conf
 write_conf() { # write_conf KILL_ON_LOGOUT STUDENTS_PIDS
@@ -79,13 +80,14 @@ write_conf() { # write_conf KILL_ON_LOGOUT STUDENTS_PIDS
 	exclude = dave
 	max_cgroups_per_user = 77
 	nss_timeout_ms = 1000
+	admin_group = lab
 	[default]
 	pids.max = 300
 	memory.max = 1G
 	[group:students]
 	pids.max = $2
 	memory.max = 512M
-	[group:staff]
+	[group:lab]
 	pids.max = 200
 	[user:carol]
 	pids.max = 50
@@ -152,13 +154,19 @@ check "the home is removed after its last session" wait_until test ! -d "$PIDS/u
 
 # --- precedence and explain ----------------------------------------------------------------------
 open_held P bob
-check "bob (students + staff) gets staff's pids.max: the later section wins" test "$(cat "$PIDS/user-$U_BOB/pids.max")" = 200
-check "bob keeps students' memory limit, which staff does not set" test "$(cat "$(memmax_file "$MEM/user-$U_BOB")")" = 536870912
+check "bob (students + lab) gets lab's pids.max: the later section wins" test "$(cat "$PIDS/user-$U_BOB/pids.max")" = 200
+check "bob keeps students' memory limit, which lab does not set" test "$(cat "$(memmax_file "$MEM/user-$U_BOB")")" = 536870912
 close_held
-check "explain names the file:line of each value for bob" bash -c "'$CGM' policy explain bob | grep -E '^pids.max *= *200 .*cgm.conf:14' && '$CGM' policy explain bob | grep -E '^memory.max .*cgm.conf:12'"
-check "explain for carol: the user section wins" bash -c "'$CGM' policy explain carol | grep -E '^pids.max *= *50 .*cgm.conf:16'"
+check "explain names the file:line of each value for bob" bash -c "'$CGM' policy explain bob | grep -E '^pids.max *= *200 .*cgm.conf:15' && '$CGM' policy explain bob | grep -E '^memory.max .*cgm.conf:13'"
+check "explain for carol: the user section wins" bash -c "'$CGM' policy explain carol | grep -E '^pids.max *= *50 .*cgm.conf:17'"
 check "explain shows the groups NSS gave" bash -c "'$CGM' policy explain bob | grep -E '^groups:.*students' "
 check "cgm policy check accepts the file" "$CGM" policy check "$CONF"
+check "bob, in the admin group (lab), may list sessions and users" \
+	bash -c "setpriv --reuid=$U_BOB --regid=$U_BOB --init-groups '$CGM' sessions && setpriv --reuid=$U_BOB --regid=$U_BOB --init-groups '$CGM' users"
+expect_exit "alice, not in the admin group, may not" 3 "admin" \
+	setpriv --reuid=$U_ALICE --regid=$U_ALICE --init-groups "$CGM" sessions
+expect_exit "nor may she ask for another user's policy" 3 "admin" \
+	setpriv --reuid=$U_ALICE --regid=$U_ALICE --init-groups "$CGM" policy explain bob
 
 # --- excluded users, XDG session ids ---------------------------------------------------------------
 open_held P dave
