@@ -34,7 +34,10 @@ cleanup() {
 	[ -n "$login" ] && { exec 9>&-; wait "$login"; } 2>/dev/null
 	[ -n "$pid" ] && { kill "$pid"; wait "$pid"; } 2>/dev/null
 	# The base itself (empty by now: the login's leaf and home went with its logout).
-	find /sys/fs/cgroup -maxdepth 6 -depth -type d -path "*/$base*" -empty -delete 2>/dev/null || true
+	local d
+	for d in $(find /sys/fs/cgroup -maxdepth 6 -type d -name "$base" 2>/dev/null); do
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
