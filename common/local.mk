@@ -8,4 +8,6 @@ common_libcgmcommon_la_SOURCES = \
 	common/name.h \
 	common/name.c \
 	common/units.h \
-	common/units.c
+	common/units.c \
+	common/text.h \
+	common/text.c

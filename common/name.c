@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "name.h"
+#include "text.h"
 #include "protocol.h"
 
 /* Controllers whose files appear in cgroup directories as "<controller>.<file>". "dmem"
@@ -55,30 +56,6 @@ static bool name_char_ok(unsigned char c)
 
 /* Copy at most @len bytes of @s into @buf, escaping everything but printable ASCII, and
  * ending with "..." when cut short. @buf is always terminated. */
-static const char *quote(const char *s, size_t len, char *buf, size_t n)
-{
-        size_t o = 0;
-
-        if (n == 0)
-                return "";
-        for (size_t i = 0; i < len && s[i]; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (o + 5 + 3 >= n) {
-                        memcpy(buf + o, "...", 3);
-                        o += 3;
-                        break;
-                }
-                if (c >= 0x20 && c < 0x7f && c != '\\' && c != '`') {
-                        buf[o++] = (char)c;
-                } else {
-                        snprintf(buf + o, n - o, "\\x%02x", c);
-                        o += 4;
-                }
-        }
-        buf[o] = '\0';
-        return buf;
-}
 
 static int fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -99,7 +76,7 @@ static int name_check_n(const char *name, size_t len, char *why, size_t n)
 {
         char q[96];
 
-        quote(name, len, q, sizeof(q));
+        cgm_quote(name, len, q, sizeof(q));
         if (len == 0)
                 return fail(why, n, "the empty string is not a cgroup name");
         if (len > CGM_NAME_MAX) {
@@ -188,7 +165,7 @@ int cgm_path_check(const char *path, char *why, size_t n)
         if (!path)
                 return fail(why, n, "no path given");
         len = strnlen(path, CGM_PATH_MAX + 1);
-        quote(path, len, q, sizeof(q));
+        cgm_quote(path, len, q, sizeof(q));
         if (len == 0)
                 return 0;
         if (len > CGM_PATH_MAX) {

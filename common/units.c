@@ -20,49 +20,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
 #include "units.h"
 
 /* Fraction digits beyond this are refused: 10^18 * 2^50 still fits in 128 bits. */
 #define FRACTION_DIGITS_MAX 18
 
-static int fail(int code, char *why, size_t n, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
 
-static int fail(int code, char *why, size_t n, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (why && n > 0) {
-                va_start(ap, fmt);
-                vsnprintf(why, n, fmt, ap);
-                va_end(ap);
-        }
-        return code;
-}
-
-/* A printable, bounded rendering of user input for messages. */
-static const char *quote(const char *s, char *buf, size_t n)
-{
-        size_t o = 0;
-
-        for (size_t i = 0; s[i]; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (o + 8 >= n) {
-                        memcpy(buf + o, "...", 3);
-                        o += 3;
-                        break;
-                }
-                if (c >= 0x20 && c < 0x7f && c != '\\' && c != '`') {
-                        buf[o++] = (char)c;
-                } else {
-                        snprintf(buf + o, n - o, "\\x%02x", c);
-                        o += 4;
-                }
-        }
-        buf[o] = '\0';
-        return buf;
-}
 
 static bool is_digit(char c)
 {
@@ -114,33 +78,33 @@ int cgm_parse_bytes(const char *s, uint64_t *valuep, char *why, size_t n)
         char q[80];
 
         if (!s || !*s)
-                return fail(-EINVAL, why, n, "empty value: give a size such as 512M, 2G or max");
-        quote(s, q, sizeof(q));
+                return cgm_why(-EINVAL, why, n, "empty value: give a size such as 512M, 2G or max");
+        cgm_quote(s, SIZE_MAX, q, sizeof(q));
         if (strcmp(s, "max") == 0) {
                 *valuep = CGM_UNLIMITED;
                 return 0;
         }
         if (s[0] == '-')
-                return fail(-EINVAL, why, n, "`%s` is negative: sizes are 0 or more, or max", q);
+                return cgm_why(-EINVAL, why, n, "`%s` is negative: sizes are 0 or more, or max", q);
         if (!is_digit(s[0]))
-                return fail(-EINVAL, why, n,
+                return cgm_why(-EINVAL, why, n,
                             "`%s` is not a size: expected digits with an optional K, M, G, T or "
                             "P suffix, or max",
                             q);
         for (p = s; is_digit(*p); p++) {
                 whole = whole * 10 + (unsigned)(*p - '0');
                 if (whole > INT64_MAX)
-                        return fail(-ERANGE, why, n, "`%s` is too large: the limit is %lld bytes",
+                        return cgm_why(-ERANGE, why, n, "`%s` is too large: the limit is %lld bytes",
                                     q, (long long)INT64_MAX);
         }
         if (*p == '.') {
                 p++;
                 if (!is_digit(*p))
-                        return fail(-EINVAL, why, n,
+                        return cgm_why(-EINVAL, why, n,
                                     "`%s` is not a size: expected digits after the '.'", q);
                 for (; is_digit(*p); p++) {
                         if (++n_frac > FRACTION_DIGITS_MAX)
-                                return fail(-EINVAL, why, n,
+                                return cgm_why(-EINVAL, why, n,
                                             "`%s` has more than %d digits after the '.'", q,
                                             FRACTION_DIGITS_MAX);
                         frac = frac * 10 + (unsigned)(*p - '0');
@@ -150,14 +114,14 @@ int cgm_parse_bytes(const char *s, uint64_t *valuep, char *why, size_t n)
         if (*p && parse_suffix(p, &shift) == 0) {
                 char tail[40];
 
-                return fail(-EINVAL, why, n,
+                return cgm_why(-EINVAL, why, n,
                             "`%s` is not a size: unexpected `%s` (the suffixes are K, M, G, T, P, "
                             "optionally followed by iB or B)",
-                            q, quote(p, tail, sizeof(tail)));
+                            q, cgm_quote(p, SIZE_MAX, tail, sizeof(tail)));
         }
         v = (whole << shift) + ((frac << shift) / scale);
         if (v > INT64_MAX)
-                return fail(-ERANGE, why, n, "`%s` is too large: the limit is %lld bytes", q,
+                return cgm_why(-ERANGE, why, n, "`%s` is too large: the limit is %lld bytes", q,
                             (long long)INT64_MAX);
         *valuep = (uint64_t)v;
         return 0;
@@ -182,26 +146,26 @@ int cgm_parse_uint(const char *s, uint64_t min, uint64_t max, bool allow_max, ui
         char q[80];
 
         if (!s || !*s)
-                return fail(-EINVAL, why, n, "empty value: give a number%s",
+                return cgm_why(-EINVAL, why, n, "empty value: give a number%s",
                             allow_max ? " or max" : "");
-        quote(s, q, sizeof(q));
+        cgm_quote(s, SIZE_MAX, q, sizeof(q));
         if (strcmp(s, "max") == 0) {
                 if (!allow_max)
-                        return fail(-EINVAL, why, n, "`max` is not accepted here: give a number");
+                        return cgm_why(-EINVAL, why, n, "`max` is not accepted here: give a number");
                 *valuep = CGM_UNLIMITED;
                 return 0;
         }
         for (const char *p = s; *p; p++) {
                 if (!is_digit(*p))
-                        return fail(-EINVAL, why, n, "`%s` is not a decimal integer%s", q,
+                        return cgm_why(-EINVAL, why, n, "`%s` is not a decimal integer%s", q,
                                     allow_max ? " or max" : "");
                 if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-                        return fail(-ERANGE, why, n, "`%s` is out of range %llu..%llu", q,
+                        return cgm_why(-ERANGE, why, n, "`%s` is out of range %llu..%llu", q,
                                     (unsigned long long)min, (unsigned long long)max);
                 v = v * 10 + (uint64_t)(*p - '0');
         }
         if (v < min || v > max)
-                return fail(-ERANGE, why, n, "`%s` is out of range %llu..%llu", q,
+                return cgm_why(-ERANGE, why, n, "`%s` is out of range %llu..%llu", q,
                             (unsigned long long)min, (unsigned long long)max);
         *valuep = v;
         return 0;

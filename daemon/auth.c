@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "text.h"
 #include "name.h"
 #include "protocol.h"
 
@@ -47,29 +48,6 @@ static const char *api_path(const char *base_api, const char *rel, char *buf, si
         return buf;
 }
 
-/* Bounded, printable copy of client text for messages. */
-static const char *quote(const char *s, char *buf, size_t n)
-{
-        size_t o = 0;
-
-        for (size_t i = 0; s[i]; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (o + 8 >= n) {
-                        memcpy(buf + o, "...", 3);
-                        o += 3;
-                        break;
-                }
-                if (c >= 0x20 && c < 0x7f && c != '\\' && c != '`') {
-                        buf[o++] = (char)c;
-                } else {
-                        snprintf(buf + o, n - o, "\\x%02x", c);
-                        o += 4;
-                }
-        }
-        buf[o] = '\0';
-        return buf;
-}
 
 static int no_home(const Principal *p, const char *base_api, CgmError *e)
 {
@@ -104,7 +82,7 @@ int auth_resolve(const char *base_api, const char *home, const char *input, char
                 out[0] = '\0';
         if (!base_api || base_api[0] != '/' || !input || !out || out_size == 0)
                 return cgm_error_set(e, -EINVAL, CGM_ERR_INVALID_ARGS, "no path given");
-        quote(input, q, sizeof(q));
+        cgm_quote(input, SIZE_MAX, q, sizeof(q));
         len = strnlen(input, sizeof(buf));
         if (len >= sizeof(buf))
                 return cgm_error_set(e, -EINVAL, CGM_ERR_INVALID_NAME,
@@ -149,7 +127,7 @@ int auth_resolve(const char *base_api, const char *home, const char *input, char
                                      "relative path `%s` needs a home, and you have no home "
                                      "under `%s`: give an absolute path, or ask root to "
                                      "delegate one (cgm chown)",
-                                     quote(buf, rq, sizeof(rq)), base_api);
+                                     cgm_quote(buf, SIZE_MAX, rq, sizeof(rq)), base_api);
         }
         /* The home comes from the daemon, not the wire; checked so the join below is sound. */
         if (cgm_path_check(home, why, sizeof(why)) < 0)
@@ -294,8 +272,8 @@ int auth_check_move(const Principal *p, const char *base_api, const char *home, 
                                      "`%s` is outside your home `%s`, and only processes already "
                                      "in your home can be moved",
                                      (unsigned)p->uid,
-                                     quote(api_path(base_api, proc_cgroup, ppath, sizeof(ppath)),
-                                           pq, sizeof(pq)),
+                                     cgm_quote(api_path(base_api, proc_cgroup, ppath, sizeof(ppath)),
+                                               SIZE_MAX, pq, sizeof(pq)),
                                      hpath);
         if (strcmp(dest, home) == 0)
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "text.h"
 #include "protocol.h"
 #include "units.h"
 
@@ -126,44 +127,7 @@ static const Forbidden forbidden[] = {
         { "devices.", true, "device access is not managed through cgm" },
 };
 
-static int fail(int code, char *why, size_t n, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
 
-static int fail(int code, char *why, size_t n, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (why && n > 0) {
-                va_start(ap, fmt);
-                vsnprintf(why, n, fmt, ap);
-                va_end(ap);
-        }
-        return code;
-}
-
-/* Bounded, printable rendering of client text for messages. */
-static const char *quote(const char *s, char *buf, size_t n)
-{
-        size_t o = 0;
-
-        for (size_t i = 0; s[i]; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (o + 8 >= n) {
-                        memcpy(buf + o, "...", 3);
-                        o += 3;
-                        break;
-                }
-                if (c >= 0x20 && c < 0x7f && c != '\\' && c != '`') {
-                        buf[o++] = (char)c;
-                } else {
-                        snprintf(buf + o, n - o, "\\x%02x", c);
-                        o += 4;
-                }
-        }
-        buf[o] = '\0';
-        return buf;
-}
 
 static int put(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -311,7 +275,7 @@ static int parse_bool(const char *in, char *canon, size_t cn, char *why, size_t 
         char q[80];
 
         if (strcmp(in, "0") != 0 && strcmp(in, "1") != 0)
-                return fail(-EINVAL, why, wn, "`%s` is not 0 or 1", quote(in, q, sizeof(q)));
+                return cgm_why(-EINVAL, why, wn, "`%s` is not 0 or 1", cgm_quote(in, SIZE_MAX, q, sizeof(q)));
         return put(canon, cn, "%s", in);
 }
 
@@ -323,19 +287,19 @@ static int parse_percent(const char *in, uint64_t *quotap, char *why, size_t wn)
         const char *p = in;
         char q[80];
 
-        quote(in, q, sizeof(q));
+        cgm_quote(in, SIZE_MAX, q, sizeof(q));
         if (!is_digit(*p))
-                return fail(-EINVAL, why, wn, "`%s` is not a percentage such as 150%%", q);
+                return cgm_why(-EINVAL, why, wn, "`%s` is not a percentage such as 150%%", q);
         for (; is_digit(*p); p++) {
                 whole = whole * 10 + (uint64_t)(*p - '0');
                 if (whole > CPU_QUOTA_MAX / 1000)
-                        return fail(-ERANGE, why, wn,
+                        return cgm_why(-ERANGE, why, wn,
                                     "`%s` is more CPU than the kernel can express", q);
         }
         if (*p == '.') {
                 p++;
                 if (!is_digit(*p))
-                        return fail(-EINVAL, why, wn, "`%s` is not a percentage such as 2.5%%", q);
+                        return cgm_why(-EINVAL, why, wn, "`%s` is not a percentage such as 2.5%%", q);
                 /* Digits past the third are below 1 us and are dropped (rounding down). */
                 for (; is_digit(*p); p++)
                         if (n_frac < 3) {
@@ -348,7 +312,7 @@ static int parse_percent(const char *in, uint64_t *quotap, char *why, size_t wn)
                 n_frac++;
         }
         if (strcmp(p, "%") != 0)
-                return fail(-EINVAL, why, wn, "`%s` is not a percentage such as 150%%", q);
+                return cgm_why(-EINVAL, why, wn, "`%s` is not a percentage such as 150%%", q);
         *quotap = whole * 1000 + frac;
         return 0;
 }
@@ -356,12 +320,12 @@ static int parse_percent(const char *in, uint64_t *quotap, char *why, size_t wn)
 static int check_quota(uint64_t quota, const char *as_given, char *why, size_t wn)
 {
         if (quota < CPU_QUOTA_MIN)
-                return fail(-ERANGE, why, wn,
+                return cgm_why(-ERANGE, why, wn,
                             "`cpu.max` quota %llu%s is below the kernel's minimum of %llu us (1%% "
                             "of one CPU per 100000 us period)",
                             (unsigned long long)quota, as_given, CPU_QUOTA_MIN);
         if (quota > CPU_QUOTA_MAX)
-                return fail(-ERANGE, why, wn,
+                return cgm_why(-ERANGE, why, wn,
                             "`cpu.max` quota %llu%s is above the kernel's maximum of %llu us",
                             (unsigned long long)quota, as_given, CPU_QUOTA_MAX);
         return 0;
@@ -375,12 +339,12 @@ static int parse_cpu_max(const char *in, char *canon, size_t cn, char *why, size
         bool quota_max = false;
         int r;
 
-        quote(in, q, sizeof(q));
+        cgm_quote(in, SIZE_MAX, q, sizeof(q));
         if (strchr(in, '%')) {
                 char given[100];
 
                 if (sp)
-                        return fail(-EINVAL, why, wn,
+                        return cgm_why(-EINVAL, why, wn,
                                     "`cpu.max` `%s`: a percentage stands alone (period %llu us); "
                                     "write `QUOTA PERIOD` to choose the period",
                                     q, CPU_PERIOD_DEFAULT);
@@ -398,7 +362,7 @@ static int parse_cpu_max(const char *in, char *canon, size_t cn, char *why, size
 
                 if (ql == 0 || ql >= sizeof(qtok) || !sp[1] ||
                     strlen(sp + 1) >= sizeof(ptok) || strchr(sp + 1, ' '))
-                        return fail(-EINVAL, why, wn,
+                        return cgm_why(-EINVAL, why, wn,
                                     "`cpu.max` `%s` is not `max`, `QUOTA`, `max PERIOD`, `QUOTA "
                                     "PERIOD` or `N%%` (one space between fields)",
                                     q);
@@ -407,7 +371,7 @@ static int parse_cpu_max(const char *in, char *canon, size_t cn, char *why, size
                 strcpy(ptok, sp + 1);
         } else {
                 if (strlen(in) >= sizeof(qtok))
-                        return fail(-EINVAL, why, wn, "`cpu.max` `%s` is not a quota", q);
+                        return cgm_why(-EINVAL, why, wn, "`cpu.max` `%s` is not a quota", q);
                 strcpy(qtok, in);
                 ptok[0] = '\0';
         }
@@ -418,7 +382,7 @@ static int parse_cpu_max(const char *in, char *canon, size_t cn, char *why, size
 
                 r = cgm_parse_uint(qtok, 0, UINT64_MAX - 1, false, &quota, inner, sizeof(inner));
                 if (r < 0)
-                        return fail(-EINVAL, why, wn,
+                        return cgm_why(-EINVAL, why, wn,
                                     "`cpu.max` quota: %s (give microseconds, max, or N%%)", inner);
                 r = check_quota(quota, "", why, wn);
                 if (r < 0)
@@ -429,9 +393,9 @@ static int parse_cpu_max(const char *in, char *canon, size_t cn, char *why, size
 
                 r = cgm_parse_uint(ptok, 0, UINT64_MAX - 1, false, &period, inner, sizeof(inner));
                 if (r < 0)
-                        return fail(-EINVAL, why, wn, "`cpu.max` period: %s", inner);
+                        return cgm_why(-EINVAL, why, wn, "`cpu.max` period: %s", inner);
                 if (period < CPU_PERIOD_MIN || period > CPU_PERIOD_MAX)
-                        return fail(-ERANGE, why, wn,
+                        return cgm_why(-ERANGE, why, wn,
                                     "`cpu.max` period %llu is outside the kernel's range of "
                                     "%llu to %llu us",
                                     (unsigned long long)period, CPU_PERIOD_MIN, CPU_PERIOD_MAX);
@@ -487,14 +451,14 @@ static int parse_io_max(const char *in, char *canon, size_t cn, char *why, size_
         char q[80];
         int r;
 
-        quote(in, q, sizeof(q));
+        cgm_quote(in, SIZE_MAX, q, sizeof(q));
         used = parse_dev(in, &maj, &min);
         if (used == 0 || (in[used] != ' ' && in[used] != '\0'))
-                return fail(-EINVAL, why, wn,
+                return cgm_why(-EINVAL, why, wn,
                             "`io.max` `%s` does not start with a device `MAJOR:MINOR` (e.g. 8:0)",
                             q);
         if (in[used] == '\0')
-                return fail(-EINVAL, why, wn,
+                return cgm_why(-EINVAL, why, wn,
                             "`io.max` `%s` sets nothing: add rbps=, wbps=, riops= or wiops=", q);
         p = in + used;
         while (*p == ' ') {
@@ -507,7 +471,7 @@ static int parse_io_max(const char *in, char *canon, size_t cn, char *why, size_
                 end = strchr(p, ' ');
                 tl = end ? (size_t)(end - p) : strlen(p);
                 if (tl == 0 || tl >= sizeof(tok))
-                        return fail(-EINVAL, why, wn,
+                        return cgm_why(-EINVAL, why, wn,
                                     "`io.max` `%s`: fields are separated by one space", q);
                 memcpy(tok, p, tl);
                 tok[tl] = '\0';
@@ -520,12 +484,12 @@ static int parse_io_max(const char *in, char *canon, size_t cn, char *why, size_
                 if (f == 4) {
                         char tq[100];
 
-                        return fail(-EINVAL, why, wn,
+                        return cgm_why(-EINVAL, why, wn,
                                     "`io.max` field `%s` is not rbps=, wbps=, riops= or wiops=",
-                                    quote(tok, tq, sizeof(tq)));
+                                    cgm_quote(tok, SIZE_MAX, tq, sizeof(tq)));
                 }
                 if (have[f])
-                        return fail(-EINVAL, why, wn, "`io.max` `%s` sets %s twice", q,
+                        return cgm_why(-EINVAL, why, wn, "`io.max` `%s` sets %s twice", q,
                                     io_fields[f]);
                 have[f] = true;
                 if (f < 2)
@@ -534,16 +498,16 @@ static int parse_io_max(const char *in, char *canon, size_t cn, char *why, size_
                         r = cgm_parse_uint(eq + 1, 0, UINT32_MAX, true, &val[f], inner,
                                            sizeof(inner));
                 if (r < 0)
-                        return fail(r, why, wn, "`io.max` %s: %s", io_fields[f], inner);
+                        return cgm_why(r, why, wn, "`io.max` %s: %s", io_fields[f], inner);
                 /* The kernel refuses 0 (ERANGE) and, before 6.x, silently ignored 1. */
                 if (val[f] < 2)
-                        return fail(-ERANGE, why, wn,
+                        return cgm_why(-ERANGE, why, wn,
                                     "`io.max` %s=%llu is not a usable limit: the smallest is 2; "
                                     "write %s=max to remove the limit",
                                     io_fields[f], (unsigned long long)val[f], io_fields[f]);
         }
         if (*p != '\0')
-                return fail(-EINVAL, why, wn, "`io.max` `%s` is malformed", q);
+                return cgm_why(-EINVAL, why, wn, "`io.max` `%s` is malformed", q);
         r = put(canon, cn, "%llu:%llu", maj, min);
         if (r < 0)
                 return r;
@@ -571,7 +535,7 @@ static int parse_cpuset(const char *key, const char *in, char *canon, size_t cn,
         const char *p = in;
         char q[80];
 
-        quote(in, q, sizeof(q));
+        cgm_quote(in, SIZE_MAX, q, sizeof(q));
         while (*p) {
                 unsigned long long a = 0, b;
                 const char *start = p;
@@ -581,7 +545,7 @@ static int parse_cpuset(const char *key, const char *in, char *canon, size_t cn,
                 for (; is_digit(*p); p++) {
                         a = a * 10 + (unsigned long long)(*p - '0');
                         if (a > CPUSET_ID_MAX)
-                                return fail(-ERANGE, why, wn, "`%s` `%s`: %.*s... is above %llu",
+                                return cgm_why(-ERANGE, why, wn, "`%s` `%s`: %.*s... is above %llu",
                                             key, q, (int)(p - start + 1), start, CPUSET_ID_MAX);
                 }
                 b = a;
@@ -592,12 +556,12 @@ static int parse_cpuset(const char *key, const char *in, char *canon, size_t cn,
                         for (b = 0; is_digit(*p); p++) {
                                 b = b * 10 + (unsigned long long)(*p - '0');
                                 if (b > CPUSET_ID_MAX)
-                                        return fail(-ERANGE, why, wn,
+                                        return cgm_why(-ERANGE, why, wn,
                                                     "`%s` `%s`: an id is above %llu", key, q,
                                                     CPUSET_ID_MAX);
                         }
                         if (b < a)
-                                return fail(-EINVAL, why, wn,
+                                return cgm_why(-EINVAL, why, wn,
                                             "`%s` `%s`: range %llu-%llu runs backwards", key, q, a,
                                             b);
                 }
@@ -611,7 +575,7 @@ static int parse_cpuset(const char *key, const char *in, char *canon, size_t cn,
         }
         return put(canon, cn, "%s", in);
 bad:
-        return fail(-EINVAL, why, wn,
+        return cgm_why(-EINVAL, why, wn,
                     "`%s` `%s` is not a list such as `0-3,5` (ids and ranges separated by commas, "
                     "no spaces)",
                     key, q);
@@ -645,24 +609,24 @@ int key_parse(const char *key, const char *input, char *canon, size_t canon_size
         if (why && why_size > 0)
                 why[0] = '\0';
         if (!key || !*key)
-                return fail(-EOPNOTSUPP, why, why_size, "no key given");
-        quote(key, kq, sizeof(kq));
+                return cgm_why(-EOPNOTSUPP, why, why_size, "no key given");
+        cgm_quote(key, SIZE_MAX, kq, sizeof(kq));
         f = forbidden_find(key);
         if (f)
-                return fail(-EPERM, why, why_size, "`%s` is not a resource key: %s", kq,
+                return cgm_why(-EPERM, why, why_size, "`%s` is not a resource key: %s", kq,
                             f->reason);
         k = key_find(key);
         if (!k)
-                return fail(-EOPNOTSUPP, why, why_size,
+                return cgm_why(-EOPNOTSUPP, why, why_size,
                             "unknown key `%s`; known keys: memory.{max,high,low,min,swap.max,"
                             "oom.group}, cpu.{max,weight,max.burst}, pids.max, io.{weight,max}, "
                             "cpuset.{cpus,mems}, hugetlb.<size>.max, "
                             "cgroup.max.{depth,descendants}",
                             kq);
         if (!input)
-                return fail(-EINVAL, why, why_size, "`%s`: no value given", kq);
+                return cgm_why(-EINVAL, why, why_size, "`%s`: no value given", kq);
         if (strnlen(input, CGM_VALUE_MAX) >= CGM_VALUE_MAX)
-                return fail(-EINVAL, why, why_size, "`%s`: the value is longer than %d bytes", kq,
+                return cgm_why(-EINVAL, why, why_size, "`%s`: the value is longer than %d bytes", kq,
                             CGM_VALUE_MAX - 1);
 
         inner[0] = '\0';
@@ -678,7 +642,7 @@ int key_parse(const char *key, const char *input, char *canon, size_t canon_size
                 /* Messages already name the key. */
                 r = parse_cpu_max(input, canon, canon_size, why, why_size);
                 if (r == -ENOBUFS)
-                        return fail(r, why, why_size, "`%s`: value buffer too small", kq);
+                        return cgm_why(r, why, why_size, "`%s`: value buffer too small", kq);
                 return r;
         case KT_WEIGHT:
                 r = parse_count(input, 1, 10000, false, canon, canon_size, inner, sizeof(inner));
@@ -697,12 +661,12 @@ int key_parse(const char *key, const char *input, char *canon, size_t canon_size
         case KT_IO_MAX:
                 r = parse_io_max(input, canon, canon_size, why, why_size);
                 if (r == -ENOBUFS)
-                        return fail(r, why, why_size, "`%s`: value buffer too small", kq);
+                        return cgm_why(r, why, why_size, "`%s`: value buffer too small", kq);
                 return r;
         case KT_CPUSET:
                 r = parse_cpuset(k->name, input, canon, canon_size, why, why_size);
                 if (r == -ENOBUFS)
-                        return fail(r, why, why_size, "`%s`: value buffer too small", kq);
+                        return cgm_why(r, why, why_size, "`%s`: value buffer too small", kq);
                 return r;
         case KT_COUNT:
                 r = parse_count(input, 0, INT_MAX, true, canon, canon_size, inner,
@@ -714,9 +678,9 @@ int key_parse(const char *key, const char *input, char *canon, size_t canon_size
                 break;
         }
         if (r == -ENOBUFS)
-                return fail(r, why, why_size, "`%s`: value buffer too small", kq);
+                return cgm_why(r, why, why_size, "`%s`: value buffer too small", kq);
         if (r < 0)
-                return fail(r, why, why_size, "invalid value for `%s`: %s", kq, inner);
+                return cgm_why(r, why, why_size, "invalid value for `%s`: %s", kq, inner);
         return 0;
 }
 
@@ -726,10 +690,10 @@ static int no_v1(const char *key, char *why, size_t wn)
 {
         char kq[80];
 
-        return fail(-EOPNOTSUPP, why, wn,
+        return cgm_why(-EOPNOTSUPP, why, wn,
                     "`%s` has no cgroup v1 equivalent, and the controller is on a v1 hierarchy "
                     "here",
-                    quote(key, kq, sizeof(kq)));
+                    cgm_quote(key, SIZE_MAX, kq, sizeof(kq)));
 }
 
 static int set_file(KeyFile *f, const char *name, const char *fmt, ...)
@@ -869,7 +833,7 @@ int key_v1_writes(const char *key, const char *canon, uint64_t mem_limit, KeyFil
                 uint64_t w = canon_u64(value);
 
                 if (w > BFQ_WEIGHT_MAX)
-                        return fail(-ERANGE, why, why_size,
+                        return cgm_why(-ERANGE, why, why_size,
                                     "`io.weight` %llu does not fit cgroup v1, where BFQ's "
                                     "blkio.bfq.weight takes 1 to %llu",
                                     (unsigned long long)w, BFQ_WEIGHT_MAX);
@@ -917,7 +881,7 @@ int key_v1_writes(const char *key, const char *canon, uint64_t mem_limit, KeyFil
         }
         if (r < 0) {
                 *n_out = 0;
-                return fail(r, why, why_size, "v1 value for `%s` does not fit", key);
+                return cgm_why(r, why, why_size, "v1 value for `%s` does not fit", key);
         }
         return 0;
 }
