@@ -9,8 +9,11 @@ EXTRA_DIST += tests/vm/run-vm.sh tests/vm/guest-suite.sh tests/vm/README.md \
 
 # -q: the console goes to tests/vm/results/console.log; failures and their TAP are shown.
 CHECK_VM_FLAGS = -q
+if HAVE_PAM
+CHECK_VM_PAM_DEPS = pam_cgm/pam_cgm.la tests/pam/pam-session$(EXEEXT)
+endif
 check-vm: $(bin_PROGRAMS) $(sbin_PROGRAMS) tests/integration/forker$(EXEEXT) \
-		tests/integration/memhog$(EXEEXT)
+		tests/integration/memhog$(EXEEXT) $(CHECK_VM_PAM_DEPS)
 	rm -rf tests/vm/results
 	$(SHELL) $(srcdir)/tests/vm/run-vm.sh -b '$(abs_top_builddir)' -o tests/vm/results $(CHECK_VM_FLAGS)
 .PHONY: check-vm
