@@ -279,6 +279,9 @@ static int cgfs_setup_base(Cgfs *cg, Hierarchy *h, CgmError *e)
                                                      "cannot initialise %s of the base: %s",
                                                      files[i], strerror(-r));
                 }
+                /* Children of the base then get their parent's cpus and mems from the kernel
+                 * at mkdir (the flag is inherited), so they can hold tasks at once. */
+                (void)cgfs_write(cg, (int)(h - cg->h), "", "cgroup.clone_children", "1");
         }
 
         if (h->is_v2) {

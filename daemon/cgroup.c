@@ -137,6 +137,10 @@ static int cg_copy_cpuset(const Cgfs *cg, int h, const char *parent, const char 
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                /* Below the base, cgroup.clone_children (set on the base at start-up) has made
+                 * the kernel copy them already; copying again costs a walk of the siblings. */
+                if (cgfs_read(cg, h, rel, files[i], buf, sizeof(buf)) > 1)
+                        continue;
                 r = cgfs_read(cg, h, parent, files[i], buf, sizeof(buf));
                 if (r < 0)
                         return r;

@@ -427,8 +427,15 @@ int session_apply_limits(Manager *m, const char *home, const NssLookup *who)
         for (size_t i = 0; i < lim.n; i++) {
                 CgSetting set = { .key = lim.values[i]->key, .value = lim.values[i]->value };
                 CgmError e = CGM_ERROR_NULL;
-                char what[400];
-                int r = cg_set(&m->cgfs, home, &set, 1, &e);
+                char what[400], now[CGM_VALUE_MAX];
+                int r;
+                /* Every login refreshes the limits; a write only where they differ, since some
+                 * writes (cpu.max) walk every cgroup below the home. */
+                if (cg_get_one(&m->cgfs, home, set.key, now, sizeof(now), &e) == 0 &&
+                    strcmp(now, set.value) == 0)
+                        continue;
+                e = (CgmError)CGM_ERROR_NULL;
+                r = cg_set(&m->cgfs, home, &set, 1, &e);
                 snprintf(what, sizeof(what), "%s=%s (%s)", set.key, set.value,
                          lim.values[i]->source);
                 audit_write(0, getpid(), "policy", api, what, r);

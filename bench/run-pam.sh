@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# run-pam.sh: time a PAM login with pam_cgm against the same stack without it, with no other
+# session and with LIVE sessions present; one line per figure
+#
+# Starts cgmd in the foreground on a private socket with a unique base below this script's own
+# cgroup (self:cgm-bench-PID-RANDOM) and a policy file of its own (a [default] with
+# memory.max, cpu.max and pids.max, so every login applies limits to the user's home, as on a
+# login node). Writes two PAM services into a temporary directory, one without and one with
+# pam_cgm (by absolute path, socket= the private socket), and runs bench-pam twice through
+# pam_start_confdir(): the host's /etc/pam.d is never read and nothing in /etc changes. The
+# user must exist in NSS: `nobody` by default. On exit (also on failure or ^C) stops bench-pam
+# and whatever of it sits in the tree by pid, stops cgmd by pid, removes only that base
+# (deepest first) and the temporary directory. It builds nothing.
+#
+# Environment: CGMD, CGM, BENCH_PAM, PAM_CGM (binaries and module; defaults ./build/cgmd,
+# ./build/cgm, ./build/bench/bench-pam, ./build/pam_cgm/.libs/pam_cgm.so), USER_NAME (the
+# login, default nobody), N (timed logins per service, default 1000), LIVE (sessions held open
+# for the second figure, default 1000; 0 skips it), KEEP=1 keeps the tree and the daemon's log.
+set -uo pipefail
+
+CGMD=${CGMD:-./build/cgmd}
+CGM=${CGM:-./build/cgm}
+BENCH_PAM=${BENCH_PAM:-./build/bench/bench-pam}
+PAM_CGM=${PAM_CGM:-./build/pam_cgm/.libs/pam_cgm.so}
+USER_NAME=${USER_NAME:-nobody}
+N=${N:-1000}
+LIVE=${LIVE:-1000}
+# The v1 controllers whose hierarchies cgmd mirrors its tree into (daemon/cgfs.c).
+CGMD_V1_CONTROLLERS="memory cpu cpuacct cpuset pids blkio hugetlb freezer"
+
+die() { echo "run-pam.sh: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "needs root (cgmd manages real cgroups; pam_cgm opens sessions for other users)"
+for b in "$CGMD" "$CGM" "$BENCH_PAM"; do
+	[ -x "$b" ] || die "\`$b\` is not an executable; build first (make), or set CGMD, CGM, BENCH_PAM"
+done
+[ -f "$PAM_CGM" ] || die "\`$PAM_CGM\` not found; build first (make), or set PAM_CGM"
+PAM_CGM=$(realpath "$PAM_CGM")
+BENCH_PAM=$(realpath "$BENCH_PAM")
+grep -q ' - cgroup' /proc/self/mountinfo || die "no cgroup filesystem mounted"
+uid=$(getent passwd "$USER_NAME" | cut -d: -f3)
+[ -n "$uid" ] || die "user \`$USER_NAME\` is not known to NSS; set USER_NAME"
+[ "$uid" != 0 ] || die "USER_NAME must not be root (cgmd excludes root by default)"
+
+BASE_NAME="cgm-bench-$$-$RANDOM"
+TMP=$(mktemp -d "/tmp/$BASE_NAME.XXXXXX") || die "mktemp failed"
+chmod 0755 "$TMP"
+touch "$TMP/.cgm-bench-tmp"
+SOCK="$TMP/cgm.sock"
+export CGM_SOCKET="$SOCK"
+DAEMON_PID=""
+BENCH_PID=""
+
+# The base's directory on cgroup2 (empty on a pure v1 host).
+v2_base() {
+	local m p
+	m=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$m" ] || return 0
+	p=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	[ "$p" = / ] && p=""
+	echo "$m$p/$BASE_NAME"
+}
+
+# The base's directory in the v1 hierarchy that holds controller $1 (nothing if none does).
+v1_base() {
+	local c=$1 line mp p
+	line=$(grep -E "^[0-9]+:([^:]*,)?$c(,[^:]*)?:" /proc/self/cgroup) || return 0
+	p=${line#*:*:}
+	[ "$p" = / ] && p=""
+	mp=$(awk -v c="$c" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit } }' /proc/self/mountinfo)
+	[ -n "$mp" ] && echo "$mp$p/$BASE_NAME"
+}
+
+# Every directory of the base, cgroup2 first, each hierarchy once.
+base_dirs() {
+	local c seen=" " d
+	d=$(v2_base)
+	[ -n "$d" ] && echo "$d"
+	for c in $CGMD_V1_CONTROLLERS; do
+		d=$(v1_base "$c")
+		[ -n "$d" ] || continue
+		case "$seen" in *" $d "*) continue ;; esac
+		seen="$seen$d "
+		echo "$d"
+	done
+}
+
+stop_daemon() {
+	local i
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$DAEMON_PID" 2>/dev/null && { echo "run-pam.sh: cgmd did not stop on SIGTERM; killing it" >&2; kill -KILL "$DAEMON_PID"; }
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=""
+}
+
+# End bench-pam if it is still running, and its children that sit in the tree (logins and
+# holders of live sessions). The tree is new and only bench-pam's children move into it, so
+# every process there is one of them; each is checked to be bench-pam (a fork of it) before
+# it is killed by pid. A holder still outside the tree ends by itself when bench-pam is gone.
+stop_bench() {
+	local d pid pids=()
+	[ -n "$BENCH_PID" ] || return 0
+	for d in $(base_dirs); do
+		[ -d "$d" ] || continue
+		for pid in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+			[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BENCH_PAM" ] && pids+=("$pid")
+		done
+	done
+	kill -KILL "$BENCH_PID" 2>/dev/null
+	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	wait "$BENCH_PID" 2>/dev/null
+	BENCH_PID=""
+}
+
+remove_tree() {
+	local d tries
+	for d in $(base_dirs); do
+		[ -d "$d" ] || continue
+		for tries in $(seq 1 50); do
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$d" ] || break
+			sleep 0.1
+		done
+		[ -d "$d" ] && echo "run-pam.sh: could not remove $d" >&2
+	done
+}
+
+cleanup() {
+	local rc=$?
+	stop_bench
+	stop_daemon
+	if [ "${KEEP:-0}" = 1 ]; then echo "run-pam.sh: KEEP=1: leaving $TMP and the base $BASE_NAME" >&2; exit $rc; fi
+	remove_tree
+	[ -f "$TMP/.cgm-bench-tmp" ] && rm -rf "$TMP"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The policy: limits on every home, as on a login node. max_cgroups_per_user and pids.max
+# leave room for LIVE sessions of one user (one leaf and one process each) plus the login
+# being timed.
+room=$((LIVE + 100))
+cat >"$TMP/cgm.conf" <<EOF
+# cgm-bench policy (bench/run-pam.sh)
+max_cgroups_per_user = $((room > 1000 ? room : 1000))
+[default]
+memory.max = 4G
+cpu.max = 200%
+pids.max = $((room > 512 ? room : 512))
+EOF
+
+# Two services that differ only in pam_cgm. fail=closed turns a daemon that does not answer
+# into a failed login (bench-pam stops) instead of a fast one that skipped pam_cgm.
+mkdir "$TMP/pam.d"
+stack='auth required pam_permit.so
+account required pam_permit.so
+session required pam_permit.so'
+printf '%s\n' "$stack" >"$TMP/pam.d/cgm-bench-plain"
+printf '%s\nsession required %s socket=%s fail=closed\n' "$stack" "$PAM_CGM" "$SOCK" >"$TMP/pam.d/cgm-bench-cgm"
+
+"$CGMD" -f -s "$SOCK" -b "self:$BASE_NAME" -c "$TMP/cgm.conf" 2>>"$TMP/cgmd.log" &
+DAEMON_PID=$!
+ready=0
+for ((i = 0; i < 300; i++)); do
+	"$CGM" ping >/dev/null 2>&1 && { ready=1; break; }
+	kill -0 "$DAEMON_PID" 2>/dev/null || { DAEMON_PID=""; die "cgmd exited: $(cat "$TMP/cgmd.log")"; }
+	sleep 0.1
+done
+[ "$ready" = 1 ] || die "cgmd did not answer within 30 s"
+
+layout=$("$CGM" version 2>/dev/null | sed -n 's/.*\(layout=[^ ]*\).*/\1/p')
+echo "# cgm pam bench $(date -u +%Y-%m-%dT%H:%M:%SZ) kernel=$(uname -r) ${layout:-layout=unknown} cpus=$(nproc)"
+echo "# user=$USER_NAME uid=$uid iterations=$N per service, stack: pam_permit (auth, account, session) + pam_cgm"
+
+run_bench() {
+	"$BENCH_PAM" "$TMP/pam.d" cgm-bench-cgm cgm-bench-plain "$USER_NAME" "$N" "$1" &
+	BENCH_PID=$!
+	wait "$BENCH_PID"
+	rc=$?
+	BENCH_PID=""
+	[ "$rc" = 0 ] || { echo "run-pam.sh: bench-pam failed (exit $rc); cgmd's log:" >&2; tail -n 20 "$TMP/cgmd.log" >&2; exit "$rc"; }
+}
+
+run_bench 0
+if [ "$LIVE" -gt 0 ]; then
+	# The first run's last leaves and home go asynchronously; start from a clean table.
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$("$CGM" sessions 2>/dev/null | tail -n +2)" ] && break
+		sleep 0.1
+	done
+	run_bench "$LIVE"
+fi
+exit 0
