@@ -4,7 +4,7 @@
 noinst_PROGRAMS += bench/bench-cgm
 bench_bench_cgm_SOURCES = bench/bench-cgm.c
 bench_bench_cgm_LDADD = client/libcgm.la
-EXTRA_DIST += bench/run.sh bench/run-pam.sh bench/README.md
+EXTRA_DIST += bench/lib.sh bench/run.sh bench/run-pam.sh bench/README.md
 
 BENCH_DEPS = cgmd$(EXEEXT) cgm$(EXEEXT) bench/bench-cgm$(EXEEXT)
 if HAVE_PAM

@@ -43,61 +43,8 @@ uid=$(getent passwd "$USER_NAME" | cut -d: -f3)
 [ -n "$uid" ] || die "user \`$USER_NAME\` is not known to NSS; set USER_NAME"
 [ "$uid" != 0 ] || die "USER_NAME must not be root (cgmd excludes root by default)"
 
-BASE_NAME="cgm-bench-$$-$RANDOM"
-TMP=$(mktemp -d "/tmp/$BASE_NAME.XXXXXX") || die "mktemp failed"
-chmod 0755 "$TMP"
-touch "$TMP/.cgm-bench-tmp"
-SOCK="$TMP/cgm.sock"
-export CGM_SOCKET="$SOCK"
-DAEMON_PID=""
-BENCH_PID=""
-
-# The base's directory on cgroup2 (empty on a pure v1 host).
-v2_base() {
-	local m p
-	m=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-	[ -n "$m" ] || return 0
-	p=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	[ "$p" = / ] && p=""
-	echo "$m$p/$BASE_NAME"
-}
-
-# The base's directory in the v1 hierarchy that holds controller $1 (nothing if none does).
-v1_base() {
-	local c=$1 line mp p
-	line=$(grep -E "^[0-9]+:([^:]*,)?$c(,[^:]*)?:" /proc/self/cgroup) || return 0
-	p=${line#*:*:}
-	[ "$p" = / ] && p=""
-	mp=$(awk -v c="$c" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit } }' /proc/self/mountinfo)
-	[ -n "$mp" ] && echo "$mp$p/$BASE_NAME"
-}
-
-# Every directory of the base, cgroup2 first, each hierarchy once.
-base_dirs() {
-	local c seen=" " d
-	d=$(v2_base)
-	[ -n "$d" ] && echo "$d"
-	for c in $CGMD_V1_CONTROLLERS; do
-		d=$(v1_base "$c")
-		[ -n "$d" ] || continue
-		case "$seen" in *" $d "*) continue ;; esac
-		seen="$seen$d "
-		echo "$d"
-	done
-}
-
-stop_daemon() {
-	local i
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$DAEMON_PID" 2>/dev/null && { echo "run-pam.sh: cgmd did not stop on SIGTERM; killing it" >&2; kill -KILL "$DAEMON_PID"; }
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=""
-}
+ME=run-pam.sh
+. "$(dirname "$0")/lib.sh"
 
 # End bench-pam if it is still running, and its children that sit in the tree (logins and
 # holders of live sessions). The tree is new and only bench-pam's children move into it, so
@@ -117,31 +64,6 @@ stop_bench() {
 	wait "$BENCH_PID" 2>/dev/null
 	BENCH_PID=""
 }
-
-remove_tree() {
-	local d tries
-	for d in $(base_dirs); do
-		[ -d "$d" ] || continue
-		for tries in $(seq 1 50); do
-			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$d" ] || break
-			sleep 0.1
-		done
-		[ -d "$d" ] && echo "run-pam.sh: could not remove $d" >&2
-	done
-}
-
-cleanup() {
-	local rc=$?
-	stop_bench
-	stop_daemon
-	if [ "${KEEP:-0}" = 1 ]; then echo "run-pam.sh: KEEP=1: leaving $TMP and the base $BASE_NAME" >&2; exit $rc; fi
-	remove_tree
-	[ -f "$TMP/.cgm-bench-tmp" ] && rm -rf "$TMP"
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # The policy: limits on every home, as on a login node. max_cgroups_per_user and pids.max
 # leave room for LIVE sessions of one user (one leaf and one process each) plus the login
@@ -165,15 +87,7 @@ session required pam_permit.so'
 printf '%s\n' "$stack" >"$TMP/pam.d/cgm-bench-plain"
 printf '%s\nsession required %s socket=%s fail=closed\n' "$stack" "$PAM_CGM" "$SOCK" >"$TMP/pam.d/cgm-bench-cgm"
 
-"$CGMD" -f -s "$SOCK" -b "self:$BASE_NAME" -c "$TMP/cgm.conf" 2>>"$TMP/cgmd.log" &
-DAEMON_PID=$!
-ready=0
-for ((i = 0; i < 300; i++)); do
-	"$CGM" ping >/dev/null 2>&1 && { ready=1; break; }
-	kill -0 "$DAEMON_PID" 2>/dev/null || { DAEMON_PID=""; die "cgmd exited: $(cat "$TMP/cgmd.log")"; }
-	sleep 0.1
-done
-[ "$ready" = 1 ] || die "cgmd did not answer within 30 s"
+start_cgmd -c "$TMP/cgm.conf" || die "cgmd did not start"
 
 layout=$("$CGM" version 2>/dev/null | sed -n 's/.*\(layout=[^ ]*\).*/\1/p')
 echo "# cgm pam bench $(date -u +%Y-%m-%dT%H:%M:%SZ) kernel=$(uname -r) ${layout:-layout=unknown} cpus=$(nproc)"
