@@ -257,24 +257,48 @@ chmod 755 "$ROOT/init"
 # -nodefaults: no NIC (iPXE ROM), VGA or monitor; ttyS0 is the console, ttyS1 the report.
 # panic=-1 with -no-reboot makes qemu exit on a panic; oops=panic turns an oops into one.
 note "kernel $KPKG ($(basename "$KERNEL")), initramfs $(($(stat -c %s "$WORK/initrd.cpio") / 1024)) KiB, ${MEM} MiB, timeout ${TIMEOUT}s"
-t0=$(date +%s)
-# qemu runs under timeout(1) in a background pipeline, so that the trap can stop it through the
-# timeout process (its pid file) and the console is stripped of CRs on its way to the log.
-{
-	# shellcheck disable=SC2086
-	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config -display none -monitor none \
-		-machine pc -accel tcg -m "$MEM" -smp 2 -no-reboot \
-		-kernel "$KERNEL" -initrd "$WORK/initrd.cpio" \
-		-append "console=ttyS0 quiet cgroup_no_v1=all panic=-1 oops=panic norandmaps" \
-		-serial stdio -serial "file:$WORK/ttyS1" ${CGM_VM_QEMU_ARGS:-} </dev/null 2>&1 &
-	echo $! >"$WORK/qemu.pid"
-	wait $! && echo 0 >"$WORK/qemu.rc" || echo $? >"$WORK/qemu.rc"
-} | tr -d '\r' | if [ $QUIET = 1 ]; then cat >"$WORK/console.log"; else tee "$WORK/console.log"; fi &
-QEMU_PID=$!
-wait "$QEMU_PID" || true
-QEMU_PID=''
-qrc=$(cat "$WORK/qemu.rc" 2>/dev/null || echo 1)
-elapsed=$(($(date +%s) - t0))
+# The guest kernel under TCG sometimes wedges a vCPU right after boot (soft lockups, an RCU
+# stall in the idle task); seen once in about ten runs here, right after boot. That is the emulator, not the code under test: such a boot is stopped as soon
+# as the console shows it and the VM is booted once more. Only a stall is retried; a test that
+# fails, hangs (each has its own time limit in the guest) or crashes the guest is not.
+stall_pattern='soft lockup - CPU|rcu_preempt self-detected stall'
+boot_once() {
+	rm -f "$WORK/ttyS1" "$WORK/qemu.rc" "$WORK/stalled"
+	t0=$(date +%s)
+	# qemu runs under timeout(1) in a background pipeline, so that the trap can stop it through
+	# the timeout process (its pid file) and the console is stripped of CRs on its way to the log.
+	{
+		# shellcheck disable=SC2086
+		timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config -display none -monitor none \
+			-machine pc -accel tcg -m "$MEM" -smp 2 -no-reboot \
+			-kernel "$KERNEL" -initrd "$WORK/initrd.cpio" \
+			-append "console=ttyS0 quiet cgroup_no_v1=all panic=-1 oops=panic norandmaps" \
+			-serial stdio -serial "file:$WORK/ttyS1" ${CGM_VM_QEMU_ARGS:-} </dev/null 2>&1 &
+		echo $! >"$WORK/qemu.pid"
+		wait $! && echo 0 >"$WORK/qemu.rc" || echo $? >"$WORK/qemu.rc"
+	} | stdbuf -oL tr -d '\r' | if [ $QUIET = 1 ]; then cat >"$WORK/console.log"; else tee "$WORK/console.log"; fi &
+	QEMU_PID=$!
+	# Watch for the stall while the VM runs (bounded by the VM's own timeout).
+	while kill -0 "$QEMU_PID" 2>/dev/null; do
+		if grep -Eq "$stall_pattern" "$WORK/console.log" 2>/dev/null && [ ! -s "$WORK/ttyS1" ]; then
+			touch "$WORK/stalled"
+			kill "$(cat "$WORK/qemu.pid")" 2>/dev/null || true
+			break
+		fi
+		sleep 2
+	done
+	wait "$QEMU_PID" || true
+	QEMU_PID=''
+	qrc=$(cat "$WORK/qemu.rc" 2>/dev/null || echo 1)
+	elapsed=$(($(date +%s) - t0))
+}
+boot_once
+if [ -e "$WORK/stalled" ]; then
+	note "the guest kernel stalled under emulation before reporting (console below); booting once more"
+	tail -n 5 "$WORK/console.log" >&2 || true
+	cp "$WORK/console.log" "$WORK/console-stalled.log"
+	boot_once
+fi
 
 # ---- results ---------------------------------------------------------------------------------
 status=$(head -n1 "$WORK/ttyS1" 2>/dev/null | tr -d '\0' || true)
@@ -286,6 +310,7 @@ if [ -n "$grc" ]; then
 	tail -c +$((${#status} + 2)) "$WORK/ttyS1" | tar -C "$res" -xzf - 2>/dev/null || { note "the guest's results archive is corrupt"; grc=''; }
 fi
 cp "$WORK/console.log" "$res/console.log"
+[ -e "$WORK/console-stalled.log" ] && cp "$WORK/console-stalled.log" "$res/"
 [ -n "$OUTDIR" ] && { mkdir -p "$OUTDIR"; cp -r "$res/." "$OUTDIR/"; }
 
 # Count test points the way automake's tap-driver does: "ok" passes (a "# SKIP" one is neither),
@@ -308,7 +333,8 @@ for tap in "$res"/*.tap; do
 done
 if [ -z "$grc" ]; then
 	[ $QUIET = 1 ] && tail -n 40 "$WORK/console.log"
-	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then note "TIMEOUT: the VM did not finish within ${TIMEOUT}s"
+	if [ -e "$WORK/stalled" ]; then note "the guest kernel stalled again under emulation"
+	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then note "TIMEOUT: the VM did not finish within ${TIMEOUT}s"
 	else note "the guest crashed or panicked before reporting (qemu exit $qrc)"; fi
 	failed=$((failed + 1))
 elif [ "$grc" != 0 ] && [ "$failed" = 0 ]; then
