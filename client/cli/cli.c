@@ -72,6 +72,27 @@ int cli_getopt(Cli *cli, int argc, char **argv, const char *optstring,
         }
 }
 
+int cli_plain_options(Cli *cli, int argc, char **argv)
+{
+        int code, opt;
+
+        while ((opt = cli_getopt(cli, argc, argv, "", NULL, &code)) != -1)
+                if (opt == CLI_OPT_STOP)
+                        return code;
+        return 0;
+}
+
+int cli_no_operands(Cli *cli, int argc, char **argv)
+{
+        int code = cli_plain_options(cli, argc, argv);
+
+        if (code)
+                return code;
+        if (optind < argc)
+                return cli_usage_error(cli, "unexpected argument `%s`", argv[optind]);
+        return 0;
+}
+
 void cli_help_command(const CliCommand *c)
 {
         printf("Usage: cgm [GLOBAL OPTIONS] %s %s\n\n%c%s.\n", c->name, c->args,

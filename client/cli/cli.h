@@ -92,6 +92,16 @@ int cmd_reload(Cli *cli, int argc, char **argv);
 int cli_getopt(Cli *cli, int argc, char **argv, const char *optstring,
                const struct option *longopts, int *exitp);
 
+/**
+ * cli_plain_options() - parse a command that has only the built-in options (-h, --json)
+ *
+ * Return: 0 to go on (operands start at optind), or the exit code to return now.
+ */
+int cli_plain_options(Cli *cli, int argc, char **argv);
+
+/** cli_no_operands() - cli_plain_options(), and no operand either */
+int cli_no_operands(Cli *cli, int argc, char **argv);
+
 /** cli_usage_error() - report a bad command line; returns CLI_EXIT_USAGE */
 int cli_usage_error(const Cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

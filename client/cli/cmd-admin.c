@@ -30,29 +30,6 @@
 #include "policy.h"
 #include "protocol.h"
 
-/* The commands in this file but `policy check` take no options of their own. */
-static int options_only(Cli *cli, int argc, char **argv)
-{
-        int code, opt;
-
-        while ((opt = cli_getopt(cli, argc, argv, "", NULL, &code)) != -1)
-                if (opt == CLI_OPT_STOP)
-                        return code;
-        return 0;
-}
-
-static int no_operands(Cli *cli, int argc, char **argv)
-{
-        int code;
-
-        code = options_only(cli, argc, argv);
-        if (code)
-                return code;
-        if (optind < argc)
-                return cli_usage_error(cli, "unexpected argument `%s`", argv[optind]);
-        return 0;
-}
-
 static int out_of_memory(const Cli *cli)
 {
         cli_warn(cli, "out of memory");
@@ -161,7 +138,7 @@ int cmd_sessions(Cli *cli, int argc, char **argv)
         size_t n = 0;
         int code, r;
 
-        code = no_operands(cli, argc, argv);
+        code = cli_no_operands(cli, argc, argv);
         if (code)
                 return code;
         code = cli_connect(cli, &h);
@@ -224,7 +201,7 @@ int cmd_users(Cli *cli, int argc, char **argv)
         size_t n = 0;
         int code, r;
 
-        code = no_operands(cli, argc, argv);
+        code = cli_no_operands(cli, argc, argv);
         if (code)
                 return code;
         code = cli_connect(cli, &h);
@@ -286,7 +263,7 @@ static int policy_explain(Cli *cli, int argc, char **argv)
         uid_t uid;
         int code, r;
 
-        code = options_only(cli, argc, argv);
+        code = cli_plain_options(cli, argc, argv);
         if (code)
                 return code;
         if (optind >= argc)
@@ -436,7 +413,7 @@ static int policy_check(Cli *cli, int argc, char **argv)
         const char *file = NULL;
         int code, r;
 
-        code = options_only(cli, argc, argv);
+        code = cli_plain_options(cli, argc, argv);
         if (code)
                 return code;
         if (optind < argc)
@@ -515,7 +492,7 @@ int cmd_reload(Cli *cli, int argc, char **argv)
         _cleanup_(cgm_freep) cgm *h = NULL;
         int code, r;
 
-        code = no_operands(cli, argc, argv);
+        code = cli_no_operands(cli, argc, argv);
         if (code)
                 return code;
         code = cli_connect(cli, &h);

@@ -18,17 +18,6 @@
 #include "cli.h"
 #include "json.h"
 
-/* Parse no options but --help/--json; returns 0 or an exit code. */
-static int plain_options(Cli *cli, int argc, char **argv)
-{
-        int code, opt;
-
-        while ((opt = cli_getopt(cli, argc, argv, "", NULL, &code)) != -1)
-                if (opt == CLI_OPT_STOP)
-                        return code;
-        return 0;
-}
-
 /* create PATH [KEY=VALUE...] and set PATH KEY=VALUE... */
 static int create_or_set(Cli *cli, int argc, char **argv, bool create)
 {
@@ -39,7 +28,7 @@ static int create_or_set(Cli *cli, int argc, char **argv, bool create)
         size_t n;
         int code, r;
 
-        code = plain_options(cli, argc, argv);
+        code = cli_plain_options(cli, argc, argv);
         if (code)
                 return code;
         if (optind >= argc)
@@ -86,7 +75,7 @@ int cmd_get(Cli *cli, int argc, char **argv)
         size_t n = 0;
         int code, r;
 
-        code = plain_options(cli, argc, argv);
+        code = cli_plain_options(cli, argc, argv);
         if (code)
                 return code;
         if (optind < argc)
@@ -154,7 +143,7 @@ int cmd_stat(Cli *cli, int argc, char **argv)
         size_t n = 0;
         int code, r;
 
-        code = plain_options(cli, argc, argv);
+        code = cli_plain_options(cli, argc, argv);
         if (code)
                 return code;
         if (optind < argc)
@@ -210,7 +199,7 @@ int cmd_chown(Cli *cli, int argc, char **argv)
         uid_t uid;
         int code, r;
 
-        code = plain_options(cli, argc, argv);
+        code = cli_plain_options(cli, argc, argv);
         if (code)
                 return code;
         if (argc - optind != 2)

@@ -18,25 +18,12 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-/* The commands in this file take no operands. */
-static int no_operands(Cli *cli, int argc, char **argv)
-{
-        int code, opt;
-
-        while ((opt = cli_getopt(cli, argc, argv, "", NULL, &code)) != -1)
-                if (opt == CLI_OPT_STOP)
-                        return code;
-        if (optind < argc)
-                return cli_usage_error(cli, "unexpected argument `%s`", argv[optind]);
-        return 0;
-}
-
 int cmd_ping(Cli *cli, int argc, char **argv)
 {
         _cleanup_(cgm_freep) cgm *h = NULL;
         int code, r;
 
-        code = no_operands(cli, argc, argv);
+        code = cli_no_operands(cli, argc, argv);
         if (code)
                 return code;
         code = cli_connect(cli, &h);
@@ -60,7 +47,7 @@ int cmd_version(Cli *cli, int argc, char **argv)
         unsigned level = 0;
         int code, r;
 
-        code = no_operands(cli, argc, argv);
+        code = cli_no_operands(cli, argc, argv);
         if (code)
                 return code;
         code = cli_connect(cli, &h);
@@ -105,7 +92,7 @@ int cmd_whoami(Cli *cli, int argc, char **argv)
         uid_t uid;
         int code, r;
 
-        code = no_operands(cli, argc, argv);
+        code = cli_no_operands(cli, argc, argv);
         if (code)
                 return code;
         code = cli_connect(cli, &h);
