@@ -41,10 +41,22 @@ typedef struct cgm_counter {
  * @hp:     receives the handle
  * @socket: socket path; NULL means $CGM_SOCKET, else /run/cgm/cgm.sock
  *
- * Return: 0; -ENOMEM; -ENOENT/-ECONNREFUSED/-EACCES when the daemon cannot be reached (the
- * handle is still returned so that cgm_error_message() can say why; free it with cgm_free()).
+ * The connect is bounded (25 s) even when the daemon's listen queue is full; authentication
+ * runs in the first call.
+ *
+ * Return: 0; -ENOMEM; -ENOENT/-ECONNREFUSED/-EACCES when the daemon cannot be reached,
+ * -ETIMEDOUT when it does not accept in time (the handle is still returned so that
+ * cgm_error_message() can say why; free it with cgm_free()).
  */
 int cgm_connect(cgm **hp, const char *socket);
+/**
+ * cgm_connect_timeout() - cgm_connect(), and authenticate, within @timeout_ms together
+ *
+ * Also sets the handle's timeout to @timeout_ms (<= 0: the default). For callers with one
+ * deadline for everything: connect with it, then cgm_set_timeout() to what is left.
+ * Return: as cgm_connect(); -ETIMEDOUT when the daemon does not accept or authenticate in time.
+ */
+int cgm_connect_timeout(cgm **hp, const char *socket, int timeout_ms);
 void cgm_free(cgm *h);
 /** cgm_set_timeout() - reply timeout per call in milliseconds (default 25000; -1 = default) */
 void cgm_set_timeout(cgm *h, int timeout_ms);

@@ -23,13 +23,15 @@
  * not let bad input from its own caller do that. Counts are checked against the limits in
  * common/protocol.h so that the caller gets a precise message instead of the daemon's refusal.
  *
- * Authentication is lazy: cgm_connect() only connects the socket (which is what can fail with
- * ENOENT, ECONNREFUSED or EACCES), and the SASL exchange runs at the start of the first call,
- * in our own loop bounded by the handle's timeout (libdbus's own would flush with no timeout:
- * a daemon that accepts and never answers would hang a login forever). The calls that pass fds
- * (Move, ProcCgroup) also make one round trip first, see authenticate(). A connect() to a
- * daemon whose listen queue is full still blocks in libdbus: not yet bounded. $CGM_SOCKET is read with secure_getenv(), so a setuid caller cannot be
- * pointed at a socket of the invoking user's choosing.
+ * Nothing waits without a bound. cgm_connect() connects the socket itself, within a timeout
+ * even when the daemon's listen queue is full (socket_connect()), and hands it to libdbus
+ * (connection_adopt()), whose own connect would block for good there. Authentication is lazy:
+ * the SASL exchange runs at the start of the first call, in our own loop bounded by the
+ * handle's timeout (libdbus's own would flush with no timeout: a daemon that accepts and never
+ * answers would hang a login forever); cgm_connect_timeout() runs it at once, so that connect
+ * and handshake share one timeout. The calls that pass fds (Move, ProcCgroup) also make one
+ * round trip first, see authenticate(). $CGM_SOCKET is read with secure_getenv(), so a setuid
+ * caller cannot be pointed at a socket of the invoking user's choosing.
  *
  * Results: output pointers are written only on success. Arrays come with their count and also
  * end with a zeroed entry (NULL for string arrays), and are never NULL on success, so an empty
@@ -42,14 +44,21 @@
 
 #include <dbus/dbus.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/sockios.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -483,14 +492,13 @@ static int64_t now_ms(void)
 }
 
 /*
- * Run the SASL handshake to its end. libdbus would do it inside the first blocking call, but
- * whether unix fds may be sent is only known once it is over, and libdbus refuses a message
- * with fds before that.
+ * Run the SASL handshake to its end, by @deadline (CLOCK_MONOTONIC ms). libdbus would do it
+ * inside the first blocking call, but whether unix fds may be sent is only known once it is
+ * over, and libdbus refuses a message with fds before that. @budget_ms is only for the
+ * message: the time the caller gave for what ends at @deadline.
  */
-static int handshake(cgm *h, const char *method)
+static int handshake_until(cgm *h, const char *method, int64_t deadline, int budget_ms)
 {
-        int64_t deadline = now_ms() + h->timeout_ms;
-
         while (!dbus_connection_get_is_authenticated(h->conn)) {
                 int64_t left = deadline - now_ms();
 
@@ -503,10 +511,15 @@ static int handshake(cgm *h, const char *method)
                         return fail(h, -ETIMEDOUT, NULL,
                                     "cgmd at `%s` did not complete authentication for %s "
                                     "within %d ms",
-                                    h->socket, method, h->timeout_ms);
+                                    h->socket, method, budget_ms);
                 (void)dbus_connection_read_write(h->conn, (int)left);
         }
         return 0;
+}
+
+static int handshake(cgm *h, const char *method)
+{
+        return handshake_until(h, method, now_ms() + h->timeout_ms, h->timeout_ms);
 }
 
 static int authenticate(cgm *h, const char *method)
@@ -532,23 +545,243 @@ static int authenticate(cgm *h, const char *method)
         return 0;
 }
 
-/**
- * cgm_connect() - open a private connection to cgmd
- * @hp:     receives the handle (also on a connection failure, so the message can be read)
- * @socket: socket path; NULL or "" means $CGM_SOCKET, else CGM_DEFAULT_SOCKET
+/* The handle's message for a connect(2) to the daemon's socket that failed with @err. */
+static int connect_failed(cgm *h, int err)
+{
+        switch (err) {
+        case ENOENT:
+        case ENOTDIR:
+                return fail(h, -ENOENT, NULL, "cannot connect to cgmd at `%s`: %s; %s", h->socket,
+                            errno_text(ENOENT), hint_unreachable());
+        case EACCES:
+        case EPERM:
+                return fail(h, -EACCES, NULL,
+                            "cannot connect to cgmd at `%s`: %s; this user may not open the "
+                            "socket",
+                            h->socket, errno_text(EACCES));
+        case ENOMEM:
+        case ENOBUFS:
+                return fail(h, -ENOMEM, NULL, "cannot connect to cgmd at `%s`: %s", h->socket,
+                            errno_text(err));
+        default:
+                /* ECONNREFUSED (nobody listens), and what else says the same in other words:
+                 * a path that is not a stream socket (EPROTOTYPE, ENOTSOCK), ... */
+                return fail(h, -ECONNREFUSED, NULL, "cannot connect to cgmd at `%s`: %s; %s",
+                            h->socket, errno_text(err), hint_unreachable());
+        }
+}
+
+/*
+ * socket_connect() - connect a socket to the daemon's, by @deadline
+ * @budget_ms: the caller's timeout, for the message
+ * @fdp:       receives the connected socket, non-blocking and close-on-exec
  *
- * Only the socket is connected here; authentication happens in the first call.
- *
- * Return: 0; -EINVAL when @hp is NULL; -ENOMEM (*@hp is then NULL); -ENAMETOOLONG for a path
- * that does not fit a socket address; -ENOENT, -ECONNREFUSED or -EACCES when the daemon cannot
- * be reached.
+ * connect(2) on a Unix stream socket completes at once while the listener's queue has room,
+ * and sleeps while it is full: a daemon that stopped accepting (hung, or flooded) leaves a
+ * blocking connect asleep for good. The kernel (unix_stream_connect) sleeps for at most the
+ * socket's send timeout, and each accept() of the listener wakes it, so the socket is blocking
+ * with SO_SNDTIMEO set to what is left before the deadline: no polling, and the connect
+ * returns as soon as the daemon takes one connection from its queue. A timed-out connect
+ * fails with EAGAIN and leaves the socket unconnected, as does EINTR (a signal handler of the
+ * caller), so both are retried until the deadline.
  */
-int cgm_connect(cgm **hp, const char *socket)
+static int socket_connect(cgm *h, int64_t deadline, int budget_ms, int *fdp)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        const struct timeval no_timeout = { 0, 0 };
+        _cleanup_close_ int fd = -1;
+        int flags;
+
+        memcpy(sa.sun_path, h->socket, strlen(h->socket) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return fail(h, errno == ENOMEM || errno == ENOBUFS ? -ENOMEM : -errno, NULL,
+                            "cannot create a socket to connect to cgmd: %s", errno_text(errno));
+        for (;;) {
+                int64_t left = deadline - now_ms(), start;
+                struct timeval tv;
+
+                if (left <= 0)
+                        return fail(h, -ETIMEDOUT, NULL,
+                                    "cgmd at `%s` did not accept the connection within %d ms: "
+                                    "its listen queue is full, the daemon is hung or "
+                                    "overloaded",
+                                    h->socket, budget_ms);
+                /* At least 1 µs: a zero timeval means no timeout at all. */
+                tv = (struct timeval){ .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 };
+                if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                        return fail(h, -errno, NULL, "cannot set a connect timeout: %s",
+                                    errno_text(errno));
+                start = now_ms();
+                if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                        break;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN)
+                        return connect_failed(h, errno);
+                /* The kernel sleeps out the whole timeout before EAGAIN; should one return
+                 * early, do not spin on it. */
+                if (now_ms() - start < left)
+                        (void)nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+        }
+        /* From here on libdbus does non-blocking I/O on it; the timeout must not linger. */
+        flags = fcntl(fd, F_GETFL);
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &no_timeout, sizeof(no_timeout)) < 0 ||
+            flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                return fail(h, -errno, NULL, "cannot set up the socket: %s", errno_text(errno));
+        *fdp = TAKE_FD(fd);
+        return 0;
+}
+
+/*
+ * decoy_listen() - a listener of our own for libdbus to connect to
+ * @addressp: receives its libdbus address (free())
+ *
+ * An abstract socket (no file, gone with its last fd) with a random name, listening with the
+ * longest queue the kernel allows. Nobody else knows the name in advance; it would be visible
+ * in /proc/net/unix for the few microseconds it exists, and holding libdbus' connect would take
+ * filling a queue of SOMAXCONN (4096) connections in that time. Without random bytes (very
+ * early boot) the kernel picks a free name (autobind).
+ *
+ * Return: the listening fd, or a negative errno (the message is on @h).
+ */
+static int decoy_listen(cgm *h, char **addressp)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        socklen_t len = offsetof(struct sockaddr_un, sun_path);
+        _cleanup_close_ int fd = -1;
+        unsigned char random[16];
+        char name[2 * sizeof(random) + sizeof("cgm-")], *escaped;
+        size_t n;
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                goto error;
+        if (getrandom(random, sizeof(random), GRND_NONBLOCK) == (ssize_t)sizeof(random)) {
+                n = (size_t)snprintf(name, sizeof(name), "cgm-");
+                for (size_t i = 0; i < sizeof(random); i++)
+                        n += (size_t)snprintf(name + n, sizeof(name) - n, "%02x", random[i]);
+                memcpy(sa.sun_path + 1, name, n); /* sun_path[0] = '\0': abstract */
+                if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(len + 1 + n)) < 0 &&
+                    errno != EADDRINUSE)
+                        goto error;
+        }
+        /* No random name bound: let the kernel pick one. */
+        len = sizeof(sa);
+        if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+                goto error;
+        if (len <= offsetof(struct sockaddr_un, sun_path) + 1) {
+                if (bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) < 0)
+                        goto error;
+                len = sizeof(sa);
+                if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+                        goto error;
+        }
+        if (listen(fd, SOMAXCONN) < 0)
+                goto error;
+
+        /* The name as libdbus takes it: after the leading NUL, no NUL inside. */
+        n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+        if (len <= offsetof(struct sockaddr_un, sun_path) + 1 || n >= sizeof(name) ||
+            memchr(sa.sun_path + 1, '\0', n)) {
+                errno = EADDRNOTAVAIL;
+                goto error;
+        }
+        memcpy(name, sa.sun_path + 1, n);
+        name[n] = '\0';
+        escaped = dbus_address_escape_value(name);
+        if (!escaped)
+                return fail(h, -ENOMEM, NULL, "out of memory (connect)");
+        if (asprintf(addressp, "unix:abstract=%s", escaped) < 0) {
+                dbus_free(escaped);
+                return fail(h, -ENOMEM, NULL, "out of memory (connect)");
+        }
+        dbus_free(escaped);
+        return TAKE_FD(fd);
+error:
+        return fail(h, errno == ENOMEM || errno == ENOBUFS ? -ENOMEM : -errno, NULL,
+                    "cannot set up the connection to cgmd: local socket: %s", errno_text(errno));
+}
+
+/*
+ * connection_adopt() - a private libdbus connection on @fd, a socket connected to cgmd
+ *
+ * libdbus opens a connection only by connecting a socket of its own, with a blocking
+ * connect(2) that nothing bounds (socket_connect() says when that hangs), and it has no call
+ * that adopts a socket connected elsewhere. So libdbus connects to a listener of ours
+ * (decoy_listen()), whose queue has room: that connect returns at once, and nobody accepts
+ * it. Then the socket connected to cgmd is put in place of libdbus' under the same fd number,
+ * with dup3(), and the listener is closed, which drops libdbus' unaccepted connection.
+ *
+ * This is sound because opening a connection does no I/O in libdbus (1.x: _dbus_connect_unix_
+ * socket() in dbus-sysdeps-unix.c, _dbus_transport_new_for_socket() in
+ * dbus-transport-socket.c): the client's AUTH line is only queued in memory
+ * (_dbus_auth_client_new()), and the first byte, the credentials nul, is written by the first
+ * I/O iteration, here the handshake or the first call. The transport and its watches know the
+ * socket by its number only, and both sockets are AF_UNIX, so fd passing is negotiated the
+ * same way. Should a libdbus ever write at open, the bytes would still sit unread on the
+ * socket being replaced (SIOCOUTQ counts them): that is checked, and refused, rather than
+ * sending cgmd half a handshake. The daemon sees its peer (SO_PEERCRED) as the process that
+ * connected, which is this one, as before.
+ *
+ * Return: 0 with h->conn set, or a negative errno (the message is on @h).
+ */
+static int connection_adopt(cgm *h, int fd)
 {
         _cleanup_dbus_error_ DBusError e = DBUS_ERROR_INIT;
         _cleanup_free_ char *address = NULL;
+        _cleanup_close_ int listener = -1;
+        DBusConnection *conn;
+        int dfd = -1, queued = 0;
+
+        listener = decoy_listen(h, &address);
+        if (listener < 0)
+                return listener;
+        conn = dbus_connection_open_private(address, &e);
+        if (!conn) {
+                if (dbus_error_has_name(&e, DBUS_ERROR_NO_MEMORY))
+                        return fail(h, -ENOMEM, NULL, "out of memory (connect)");
+                return fail(h, -ECONNREFUSED, NULL,
+                            "cannot set up the connection to cgmd: libdbus: %s",
+                            e.message ? e.message : e.name);
+        }
+        if (!dbus_connection_get_socket(conn, &dfd) || dfd < 0) {
+                errno = EBADF;
+                goto error;
+        }
+        if (ioctl(dfd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+                errno = EPROTO;
+                goto error;
+        }
+        if (dup3(fd, dfd, O_CLOEXEC) < 0)
+                goto error;
+        /* Private connections default to this already; a library must never exit. */
+        dbus_connection_set_exit_on_disconnect(conn, false);
+        h->conn = conn;
+        return 0;
+error:
+        {
+                int err = errno;
+
+                dbus_connection_close(conn);
+                dbus_connection_unref(conn);
+                return fail(h, -err, NULL,
+                            "cannot set up the connection to cgmd: libdbus' socket: %s",
+                            errno_text(err));
+        }
+}
+
+/*
+ * connect_to() - cgm_connect() and cgm_connect_timeout()
+ * @timeout_ms:   bounds the connect (and with @authenticate the handshake too); also becomes
+ *                the handle's timeout
+ * @authenticate: complete the SASL handshake here, within the same @timeout_ms
+ */
+static int connect_to(cgm **hp, const char *socket, int timeout_ms, bool authenticate)
+{
         _cleanup_free_ cgm *h = NULL;
-        char *escaped;
+        _cleanup_close_ int fd = -1;
+        int64_t deadline = now_ms() + timeout_ms;
         int code;
 
         if (!hp)
@@ -557,7 +790,7 @@ int cgm_connect(cgm **hp, const char *socket)
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        h->timeout_ms = CGM_TIMEOUT_DEFAULT_MS;
+        h->timeout_ms = timeout_ms;
 
         if (!socket || !socket[0])
                 socket = secure_getenv("CGM_SOCKET");
@@ -580,50 +813,50 @@ int cgm_connect(cgm **hp, const char *socket)
                 return code;
         }
 
-        escaped = dbus_address_escape_value(h->socket);
-        if (!escaped)
-                return -ENOMEM;
-        if (asprintf(&address, "unix:path=%s", escaped) < 0) {
-                address = NULL;
-                dbus_free(escaped);
-                return -ENOMEM;
-        }
-        dbus_free(escaped);
-
-        h->conn = dbus_connection_open_private(address, &e);
-        if (!h->conn) {
-                if (dbus_error_has_name(&e, DBUS_ERROR_NO_MEMORY))
-                        return -ENOMEM;
-                if (dbus_error_has_name(&e, DBUS_ERROR_FILE_NOT_FOUND))
-                        code = -ENOENT;
-                else if (dbus_error_has_name(&e, DBUS_ERROR_ACCESS_DENIED))
-                        code = -EACCES;
-                else if (dbus_error_has_name(&e, DBUS_ERROR_NO_SERVER))
-                        code = -ECONNREFUSED;
-                else if (dbus_error_has_name(&e, DBUS_ERROR_TIMEOUT) ||
-                         dbus_error_has_name(&e, DBUS_ERROR_TIMED_OUT))
-                        code = -ETIMEDOUT;
-                else
-                        code = 0;
-                if (code == -EACCES)
-                        fail(h, code, NULL,
-                             "cannot connect to cgmd at `%s`: %s; this user may not open the "
-                             "socket",
-                             h->socket, errno_text(code));
-                else if (code)
-                        fail(h, code, NULL, "cannot connect to cgmd at `%s`: %s; %s", h->socket,
-                             errno_text(code), hint_unreachable());
-                else
-                        code = fail(h, -ECONNREFUSED, NULL,
-                                    "cannot connect to cgmd at `%s`: %s; %s", h->socket,
-                                    e.message ? e.message : e.name, hint_unreachable());
-                *hp = TAKE_PTR(h);
-                return code;
-        }
-        /* Private connections default to this already; a library must never exit. */
-        dbus_connection_set_exit_on_disconnect(h->conn, false);
+        code = socket_connect(h, deadline, timeout_ms, &fd);
+        if (code >= 0)
+                code = connection_adopt(h, fd);
+        if (code >= 0 && authenticate)
+                code = handshake_until(h, "the connection", deadline, timeout_ms);
+        if (code == -ENOMEM && !h->conn)
+                return -ENOMEM; /* as documented: no handle */
         *hp = TAKE_PTR(h);
-        return 0;
+        return code;
+}
+
+/**
+ * cgm_connect() - open a private connection to cgmd
+ * @hp:     receives the handle (also on a connection failure, so the message can be read)
+ * @socket: socket path; NULL or "" means $CGM_SOCKET, else CGM_DEFAULT_SOCKET
+ *
+ * Only the socket is connected here, within the default timeout (25 s) even when the daemon's
+ * listen queue is full; authentication happens in the first call.
+ *
+ * Return: 0; -EINVAL when @hp is NULL; -ENOMEM (*@hp is then NULL); -ENAMETOOLONG for a path
+ * that does not fit a socket address; -ENOENT, -ECONNREFUSED or -EACCES when the daemon cannot
+ * be reached; -ETIMEDOUT when it does not accept the connection in time.
+ */
+int cgm_connect(cgm **hp, const char *socket)
+{
+        return connect_to(hp, socket, CGM_TIMEOUT_DEFAULT_MS, false);
+}
+
+/**
+ * cgm_connect_timeout() - open a private connection to cgmd, authenticated within a timeout
+ * @hp:         as for cgm_connect()
+ * @socket:     as for cgm_connect()
+ * @timeout_ms: milliseconds for connecting and authenticating together; <= 0 means the
+ *              default (25000). It also becomes the handle's timeout (cgm_set_timeout()).
+ *
+ * For a caller with one deadline for everything (a PAM module): after it returns, the caller
+ * sets what is left with cgm_set_timeout() and makes its call, which then needs no handshake.
+ *
+ * Return: as cgm_connect(); also -ETIMEDOUT or -ECONNRESET when the daemon does not complete
+ * authentication in time, or closes the connection during it.
+ */
+int cgm_connect_timeout(cgm **hp, const char *socket, int timeout_ms)
+{
+        return connect_to(hp, socket, timeout_ms > 0 ? timeout_ms : CGM_TIMEOUT_DEFAULT_MS, true);
 }
 
 /** cgm_free() - close the connection and free the handle; NULL is accepted */

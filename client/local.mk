@@ -3,7 +3,7 @@
 lib_LTLIBRARIES += client/libcgm.la
 client_libcgm_la_SOURCES = client/cgm.h client/libcgm.c
 # Only what the version script lists is exported; the common library linked in stays internal.
-client_libcgm_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
+client_libcgm_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:1 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/client/libcgm.sym
 client_libcgm_la_LIBADD = common/libcgmcommon.la $(DBUS_LIBS)
 EXTRA_client_libcgm_la_DEPENDENCIES = client/libcgm.sym

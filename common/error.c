@@ -83,6 +83,26 @@ int cgm_error_name_to_errno(const char *name)
         return EIO;
 }
 
+/* After a cut at the end of @s: drop a UTF-8 sequence the cut left incomplete, so a message
+ * that was valid UTF-8 stays so (D-Bus refuses strings that are not). */
+static void utf8_trim_cut(char *s)
+{
+        size_t len = strlen(s), start = len;
+        unsigned char lead;
+        size_t need;
+
+        while (start > 0 && len - start < 3 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+                start--;
+        if (start == 0)
+                return;
+        lead = (unsigned char)s[start - 1];
+        if (lead < 0xc0)
+                return; /* ASCII, or stray continuation bytes that were there before the cut */
+        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (len - (start - 1) < need)
+                s[start - 1] = '\0';
+}
+
 /**
  * cgm_error_set() - record a failure
  * @e:    error to fill, may be NULL
@@ -90,21 +110,24 @@ int cgm_error_name_to_errno(const char *name)
  * @name: D-Bus error name, or NULL to derive it from @code
  * @fmt:  printf format of the message
  *
- * The message is truncated to fit e->msg.
+ * The message is truncated to fit e->msg, never inside a UTF-8 sequence.
  *
  * Return: @code.
  */
 int cgm_error_set(CgmError *e, int code, const char *name, const char *fmt, ...)
 {
         va_list ap;
+        int l;
 
         if (!e)
                 return code;
         e->code = code;
         e->name = name ? name : cgm_errno_to_error_name(code);
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+        l = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
         va_end(ap);
+        if (l >= (int)sizeof(e->msg))
+                utf8_trim_cut(e->msg);
         return code;
 }
 
@@ -114,7 +137,7 @@ int cgm_error_set(CgmError *e, int code, const char *name, const char *fmt, ...)
  * @fmt: printf format of the context
  *
  * The message becomes "<context>: <old message>" (just "<context>" when there was none),
- * truncated to fit. Code and name are kept.
+ * truncated to fit (never inside a UTF-8 sequence). Code and name are kept.
  *
  * Return: e->code; -EIO when @e is NULL (there is no code to give back, and 0 would read
  * as success).
@@ -130,7 +153,8 @@ int cgm_error_prefix(CgmError *e, const char *fmt, ...)
         memcpy(old, e->msg, sizeof(old));
         old[sizeof(old) - 1] = '\0';
         va_start(ap, fmt);
-        vsnprintf(ctx, sizeof(ctx), fmt, ap);
+        if (vsnprintf(ctx, sizeof(ctx), fmt, ap) >= (int)sizeof(ctx))
+                utf8_trim_cut(ctx);
         va_end(ap);
         /* Assembled by hand: both parts may fill the buffer, and truncation is intended. */
         size_t len = strlen(ctx);
@@ -142,6 +166,8 @@ int cgm_error_prefix(CgmError *e, const char *fmt, ...)
                 memcpy(e->msg + len, ": ", 2);
                 memcpy(e->msg + len + 2, old, n_old);
                 e->msg[len + 2 + n_old] = '\0';
+                if (old[n_old])
+                        utf8_trim_cut(e->msg);
         }
         return e->code;
 }

@@ -45,6 +45,21 @@
 #define CGM_MESSAGE_SIZE_MAX (64 * 1024)
 /* Bytes buffered from one connection before libdbus stops reading it. */
 #define CGM_RECEIVED_SIZE_MAX (256 * 1024)
+/* Replies queued for one connection that does not read them: past this many bytes the
+ * daemon stops handling its requests (libdbus then stops reading it once
+ * CGM_RECEIVED_SIZE_MAX is buffered) until the client has read most of them. */
+#define CGM_OUTGOING_PAUSE (256 * 1024)
+/* ... and past this many the connection is closed. One reply can be large (a List of
+ * CGM_LIST_MAX paths), so this is well above the pause mark. */
+#define CGM_OUTGOING_PEER_MAX (16 * 1024 * 1024)
+/* Unread replies of all connections of one non-root uid together: past it, the connection
+ * that adds to them is closed. */
+#define CGM_OUTGOING_UID_MAX (8 * 1024 * 1024)
+/* Connections of one non-root uid that may sit paused (not reading their replies) at once;
+ * the next one to stop reading is closed. libcgm reads every reply as it comes, so a paused
+ * connection is a client that stopped listening; each one pins up to CGM_RECEIVED_SIZE_MAX
+ * of parsed requests and CGM_OUTGOING_PAUSE of replies. */
+#define CGM_PAUSED_PER_UID_MAX 4
 /* Pidfds in one Move; also the fds libdbus will queue per connection. */
 #define CGM_FDS_PER_MESSAGE_MAX 64
 /* Settings in one Create or Set, keys in one Get: there are fewer than 32 keys. */
@@ -69,6 +84,9 @@
 #define CGM_SESSION_INFO_SERVICE "service"       /* PAM service, for the audit line */
 #define CGM_SESSION_INFO_TTY "tty"
 #define CGM_SESSION_INFO_RHOST "rhost"
+/* The caller's remaining time budget in ms when it sent OpenSession (decimal). Once that much
+ * time has passed, cgmd answers Busy and does nothing: a login that gave up is never moved. */
+#define CGM_SESSION_INFO_TIMEOUT_MS "timeout_ms"
 
 /* Concurrent NSS lookups (worker threads). A lookup that hangs occupies one; when all are
  * busy, further logins wait in the queue, and every other request is served as usual. */

@@ -21,8 +21,11 @@ const char *cgm_quote(const char *s, size_t len, char *buf, size_t n)
                 unsigned char c = (unsigned char)s[i];
 
                 if (o + 8 >= n) {
-                        memcpy(buf + o, "...", 3);
-                        o += 3;
+                        /* At most three dots, and fewer in a buffer too small for them. */
+                        size_t dots = n - 1 - o < 3 ? n - 1 - o : 3;
+
+                        memcpy(buf + o, "...", dots);
+                        o += dots;
                         break;
                 }
                 if (c >= 0x20 && c < 0x7f && c != '\\' && c != '`') {

@@ -29,13 +29,17 @@
 #include "peer.h"
 #include "proc.h"
 #include "protocol.h"
+#include "reply.h"
+#include "text.h"
 
 #define API_PATH_MAX (CGM_PATH_MAX + 1100)
 
 static const char *caller_home(MethodCall *c)
 {
         Peer *p = c->peer;
-        return p->principal.is_root ? "" : home_lookup(&c->manager->homes, p->principal.uid);
+        return p->principal.is_root ? ""
+                                    : home_lookup_live(&c->manager->homes, &c->manager->cgfs,
+                                                       p->principal.uid);
 }
 
 static int resolve(MethodCall *c, const char *input, AuthAction action, char *rel, size_t n)
@@ -58,8 +62,9 @@ static void audit(MethodCall *c, const char *rel, const char *what, int r)
         char api[API_PATH_MAX];
 
         cgfs_api_path(&c->manager->cgfs, rel, api, sizeof(api));
-        audit_write(c->peer->principal.uid, c->peer->pid, dbus_message_get_member(c->msg), api,
-                    what, r);
+        audit_write_why(c->peer->principal.uid, c->peer->pid, dbus_message_get_member(c->msg),
+                        api, what, r, r < 0 ? c->error->name : NULL,
+                        r < 0 ? c->error->msg : NULL);
 }
 
 static int reply_new(MethodCall *c, DBusMessageIter *it)
@@ -91,11 +96,13 @@ static int read_settings(MethodCall *c, DBusMessageIter *it, CgSetting *out, siz
                 dbus_message_iter_get_basic(&entry, &k);
                 dbus_message_iter_next(&entry);
                 dbus_message_iter_get_basic(&entry, &v);
-                if (strlen(k) >= 64 || strlen(v) >= CGM_VALUE_MAX)
+                if (strlen(k) >= 64 || strlen(v) >= CGM_VALUE_MAX) {
+                        char q[64];
                         return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_VALUE,
-                                             "setting `%.40s…` is too long (keys < 64, values < "
+                                             "setting `%s` is too long (keys < 64, values < "
                                              "%d bytes)",
-                                             k, CGM_VALUE_MAX);
+                                             cgm_quote(k, 40, q, sizeof(q)), CGM_VALUE_MAX);
+                }
                 out[(*n)++] = (CgSetting){ .key = k, .value = v };
                 if (w < what_size)
                         w += (size_t)snprintf(what + w, what_size - w, "%s%s=%s", w ? " " : "", k,
@@ -131,11 +138,11 @@ int api_version(MethodCall *c)
         if (cg->layout != CGFS_UNIFIED)
                 features[n++] = "cgroup1";
         features[n++] = "pidfd";
-        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &version);
+        reply_append_string(&it, version);
         dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &level);
         dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &arr);
         for (size_t i = 0; i < n; i++)
-                dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING, &features[i]);
+                reply_append_string(&arr, features[i]);
         dbus_message_iter_close_container(&it, &arr);
         return 0;
 }
@@ -158,14 +165,20 @@ int api_whoami(MethodCall *c)
 
         if (home)
                 cgfs_api_path(&m->cgfs, home, home_api, sizeof(home_api));
-        if (cg_proc_path(&m->cgfs, c->peer->pid, current, sizeof(current)) < 0)
-                current[0] = '\0';
+        /* Through the connection's pidfd: once the process that connected has exited, its
+         * number may name a stranger, so there is no answer rather than a wrong one. */
+        r = cg_proc_path(&m->cgfs, c->peer->pidfd, current, sizeof(current));
+        if (r < 0)
+                return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
+                                     "the process that opened this connection (pid %d) has "
+                                     "exited; connect again from a live process",
+                                     (int)c->peer->pid);
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
         dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &uid);
-        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &hp);
-        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &cp);
+        reply_append_string(&it, hp);
+        reply_append_string(&it, cp);
         dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{ss}", &arr);
         for (size_t i = 0; home && *home && i < ELEMENTSOF(whoami_keys); i++) {
                 char value[CGM_VALUE_MAX];
@@ -175,8 +188,8 @@ int api_whoami(MethodCall *c)
                 if (cg_get_one(&m->cgfs, home, k, value, sizeof(value), &ignored) < 0)
                         continue;
                 dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &k);
-                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v);
+                reply_append_string(&entry, k);
+                reply_append_string(&entry, v);
                 dbus_message_iter_close_container(&arr, &entry);
         }
         dbus_message_iter_close_container(&it, &arr);
@@ -211,7 +224,7 @@ int api_create(MethodCall *c)
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
-        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &ap);
+        reply_append_string(&it, ap);
         return 0;
 }
 
@@ -231,8 +244,10 @@ int api_remove(MethodCall *c)
         r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
         if (r < 0)
                 return r;
-        r = cg_remove(&c->manager->cgfs, rel, flags & CGM_REMOVE_RECURSIVE, flags & CGM_REMOVE_KILL,
-                      c->error);
+        r = cg_remove_as(&c->manager->cgfs, rel, flags & CGM_REMOVE_RECURSIVE,
+                         flags & CGM_REMOVE_KILL,
+                         c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid,
+                         c->error);
         snprintf(what, sizeof(what), "flags=%u", flags);
         audit(c, rel, what, r);
         if (r == 0)
@@ -308,8 +323,8 @@ int api_get(MethodCall *c)
                                 return r;
                         }
                         dbus_message_iter_open_container(&out, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &wanted[i]);
-                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v);
+                        reply_append_string(&entry, wanted[i]);
+                        reply_append_string(&entry, v);
                         dbus_message_iter_close_container(&out, &entry);
                 }
         } else {
@@ -321,8 +336,8 @@ int api_get(MethodCall *c)
                         if (cg_get_one(&m->cgfs, rel, *k, value, sizeof(value), &ignored) < 0)
                                 continue; /* controller absent or key not applicable here */
                         dbus_message_iter_open_container(&out, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, k);
-                        dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v);
+                        reply_append_string(&entry, *k);
+                        reply_append_string(&entry, v);
                         dbus_message_iter_close_container(&out, &entry);
                 }
         }
@@ -345,7 +360,7 @@ static int list_visit(const char *rel, void *userdata)
         if (++s->n > CGM_LIST_MAX)
                 return -EDQUOT;
         cgfs_api_path(s->cg, rel, api, sizeof(api));
-        return dbus_message_iter_append_basic(s->arr, DBUS_TYPE_STRING, &ap) ? 0 : -ENOMEM;
+        return reply_append_string(s->arr, ap) ? 0 : -ENOMEM;
 }
 
 int api_list(MethodCall *c)
@@ -443,11 +458,10 @@ static int move_one(MethodCall *c, const char *rel, int pidfd)
         if (r < 0)
                 return cgm_error_set(c->error, r, CGM_ERR_INVALID_ARGS,
                                      "the file descriptor sent is not a pidfd");
-        r = cg_proc_path(&m->cgfs, info.pid, where, sizeof(where));
+        r = cg_proc_path(&m->cgfs, pidfd, where, sizeof(where));
         if (r < 0)
                 return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
-                                     "cannot tell where process %d is: %s", (int)info.pid,
-                                     strerror(-r));
+                                     "process %d has exited", (int)info.pid);
         r = auth_check_move(&c->peer->principal, m->cgfs.base_api, home, info.ruid, info.euid,
                             cgfs_rel_from_proc(&m->cgfs, where, proc_rel, sizeof(proc_rel)) == 0
                                     ? proc_rel
@@ -533,8 +547,8 @@ int api_proc_cgroup(MethodCall *c)
                                      r == -ESRCH ? CGM_ERR_NO_PROCESS : CGM_ERR_INVALID_ARGS,
                                      r == -ESRCH ? "the process has exited"
                                                  : "the file descriptor sent is not a pidfd");
-        r = cg_proc_path(&m->cgfs, info.pid, where, sizeof(where));
-        if (r < 0 || !proc_pidfd_alive(pidfd))
+        r = cg_proc_path(&m->cgfs, pidfd, where, sizeof(where));
+        if (r < 0)
                 return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
                                      "process %d has exited", (int)info.pid);
         /* Users may ask about their own processes and about anything inside their home. */
@@ -548,7 +562,7 @@ int api_proc_cgroup(MethodCall *c)
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
-        dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &wp);
+        reply_append_string(&it, wp);
         return 0;
 }
 
@@ -556,8 +570,8 @@ int api_kill(MethodCall *c)
 {
         const char *path;
         dbus_int32_t sig;
-        char rel[CGM_PATH_MAX + 1], what[32];
-        unsigned n = 0;
+        char rel[CGM_PATH_MAX + 1], what[80];
+        CgKill k;
         dbus_uint32_t count;
         DBusMessageIter it;
         int r;
@@ -570,15 +584,18 @@ int api_kill(MethodCall *c)
         r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
         if (r < 0)
                 return r;
-        r = cg_kill(&c->manager->cgfs, rel, sig, &n, c->error);
-        snprintf(what, sizeof(what), "signal=%d", sig);
+        k = (CgKill){ .sig = sig,
+                      .as_uid = c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid };
+        r = cg_kill_as(&c->manager->cgfs, rel, &k, c->error);
+        snprintf(what, sizeof(what), "signal=%d signalled=%u refused=%u", sig, k.n_signalled,
+                 k.n_refused);
         audit(c, rel, what, r);
         if (r < 0)
                 return r;
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
-        count = n;
+        count = k.n_signalled;
         dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &count);
         return 0;
 }
@@ -593,7 +610,9 @@ static int freeze_or_thaw(MethodCall *c, bool freeze)
         r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
         if (r < 0)
                 return r;
-        r = cg_freeze(&c->manager->cgfs, rel, freeze, c->error);
+        r = cg_freeze_as(&c->manager->cgfs, rel, freeze,
+                         c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid,
+                         c->error);
         audit(c, rel, "", r);
         return r;
 }
@@ -632,7 +651,7 @@ int api_stat(MethodCall *c)
                 DBusMessageIter entry;
                 dbus_uint64_t v = counters[i].value;
                 dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &counters[i].name);
+                reply_append_string(&entry, counters[i].name);
                 dbus_message_iter_append_basic(&entry, DBUS_TYPE_UINT64, &v);
                 dbus_message_iter_close_container(&arr, &entry);
         }

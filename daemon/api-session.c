@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #include "api-session.h"
 #include "audit.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "home.h"
 #include "log.h"
@@ -33,7 +35,10 @@
 #include "nss.h"
 #include "peer.h"
 #include "policy.h"
+#include "proc.h"
+#include "reply.h"
 #include "session.h"
+#include "text.h"
 
 typedef enum PendingKind {
         PENDING_OPEN,
@@ -55,6 +60,7 @@ struct Pending {
         pid_t caller_pid;
         int pidfd; /* OPEN: the process to move into the leaf */
         pid_t pid;
+        unsigned caller_timeout_ms; /* OPEN: the caller's own deadline, when shorter */
         char xdg_id[CGM_NAME_MAX + 1];
         char what[512]; /* for the audit line */
 };
@@ -97,7 +103,7 @@ static void pending_send(Pending *p, DBusMessage *reply)
 
 static void pending_error(Pending *p, const CgmError *e)
 {
-        pending_send(p, dbus_message_new_error(p->msg,
+        pending_send(p, reply_error(p->msg,
                                                e->name ? e->name : cgm_errno_to_error_name(e->code),
                                                e->msg));
 }
@@ -108,10 +114,16 @@ static int pending_timeout(LoopSource *s, uint32_t events)
         CgmError e = CGM_ERROR_NULL;
 
         (void)events;
-        cgm_error_set(&e, -EBUSY, CGM_ERR_BUSY,
-                      "looking up `%s` in NSS (nsswitch.conf) did not finish within %u ms; is the "
-                      "directory service reachable?",
-                      p->nss.name, policy_uint(&p->manager->policy->nss_timeout_ms));
+        if (p->caller_timeout_ms)
+                cgm_error_set(&e, -ETIMEDOUT, CGM_ERR_BUSY,
+                              "looking up `%s` in NSS did not finish within the %u ms the caller "
+                              "allowed; nothing was done",
+                              p->nss.name, p->caller_timeout_ms);
+        else
+                cgm_error_set(&e, -EBUSY, CGM_ERR_BUSY,
+                              "looking up `%s` in NSS (nsswitch.conf) did not finish within %u "
+                              "ms; is the directory service reachable?",
+                              p->nss.name, policy_uint(&p->manager->policy->nss_timeout_ms));
         log_warning("%s", e.msg);
         pending_error(p, &e);
         if (p->job_done)
@@ -119,15 +131,50 @@ static int pending_timeout(LoopSource *s, uint32_t events)
         return 0;
 }
 
+/*
+ * Has the caller of a pending OpenSession given up? A PAM module that timed out closes its
+ * connection and the login goes on without a cgroup; moving that process into a session leaf
+ * afterwards would make a session PAM never hears of (no CGM_SESSION, no CloseSession, no
+ * kill_on_logout). The socket shows the hang-up before libdbus has read it; the pidfd shows a
+ * login process that is gone.
+ */
+static bool open_caller_gone(Pending *p)
+{
+        struct pollfd pf = { .fd = -1, .events = POLLRDHUP };
+
+        if (!dbus_connection_get_is_connected(p->conn))
+                return true;
+        if (dbus_connection_get_socket(p->conn, &pf.fd) && pf.fd >= 0 && poll(&pf, 1, 0) > 0 &&
+            (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                return true;
+        return !proc_pidfd_alive(p->pidfd) || proc_pidfd_exited(p->pidfd);
+}
+
+/* Record which process opened session @id, for CloseSession's check. */
+static void open_remember_opener(Manager *m, const char *id, int pidfd)
+{
+        Session *s = session_find(m, id);
+        pid_t pid;
+        _cleanup_close_ int procdir = proc_pidfd_procdir(pidfd, &pid);
+
+        if (s && procdir >= 0 && proc_start_time(procdir, &s->opener_start) == 0)
+                s->opener_pid = pid;
+}
+
 static void open_finish(Pending *p)
 {
         Manager *m = p->manager;
         CgmError e = CGM_ERROR_NULL;
         char id[CGM_NAME_MAX + 1] = "", path[CGM_PATH_MAX + 1100] = "";
-        const char *ip = id, *pp = path;
-        DBusMessage *reply;
         int r;
 
+        if (open_caller_gone(p)) {
+                audit_write_why(p->caller_uid, p->caller_pid, "OpenSession", "", p->what,
+                                -ECANCELED, CGM_ERR_BUSY,
+                                "the caller gave up before NSS answered; nothing was done");
+                pending_send(p, NULL);
+                return;
+        }
         if (p->nss.result == -ENOENT)
                 r = cgm_error_set(&e, -ENOENT, CGM_ERR_NOT_FOUND, "no user `%s` in NSS",
                                   p->nss.name);
@@ -141,17 +188,15 @@ static void open_finish(Pending *p)
         {
                 char what[700];
                 snprintf(what, sizeof(what), "%s id=%s", p->what, id);
-                audit_write(p->caller_uid, p->caller_pid, "OpenSession", path, what, r);
+                audit_write_why(p->caller_uid, p->caller_pid, "OpenSession", path, what, r,
+                                e.name, e.msg);
         }
         if (r < 0) {
                 pending_error(p, &e);
                 return;
         }
-        reply = dbus_message_new_method_return(p->msg);
-        if (reply)
-                dbus_message_append_args(reply, DBUS_TYPE_STRING, &ip, DBUS_TYPE_STRING, &pp,
-                                         DBUS_TYPE_INVALID);
-        pending_send(p, reply);
+        open_remember_opener(m, id, p->pidfd);
+        pending_send(p, reply_strings(p->msg, 2, (const char *const[]){ id, path }));
 }
 
 static void explain_append(DBusMessageIter *arr, const char *k, const char *v, const char *src)
@@ -159,9 +204,9 @@ static void explain_append(DBusMessageIter *arr, const char *k, const char *v, c
         DBusMessageIter st;
 
         dbus_message_iter_open_container(arr, DBUS_TYPE_STRUCT, NULL, &st);
-        dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &k);
-        dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &v);
-        dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &src);
+        reply_append_string(&st, k);
+        reply_append_string(&st, v);
+        reply_append_string(&st, src);
         dbus_message_iter_close_container(arr, &st);
 }
 
@@ -199,7 +244,7 @@ static void explain_finish(Pending *p)
         dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &uid);
         dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &garr);
         for (size_t i = 0; i < p->nss.n_groups; i++)
-                dbus_message_iter_append_basic(&garr, DBUS_TYPE_STRING, &groups[i]);
+                reply_append_string(&garr, groups[i]);
         dbus_message_iter_close_container(&it, &garr);
         dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(sss)", &earr);
         for (size_t i = 0; i < lim.n; i++)
@@ -336,7 +381,8 @@ int api_open_session(MethodCall *c)
 {
         Manager *m = c->manager;
         DBusMessageIter it, arr;
-        const char *user, *xdg = "", *service = "", *tty = "", *rhost = "";
+        const char *user, *xdg = "", *service = "", *tty = "", *rhost = "", *timeout = "";
+        unsigned caller_timeout_ms = 0;
         Pending *p;
         int r;
 
@@ -351,9 +397,12 @@ int api_open_session(MethodCall *c)
                 dbus_message_iter_get_basic(&entry, &k);
                 dbus_message_iter_next(&entry);
                 dbus_message_iter_get_basic(&entry, &v);
-                if (strlen(v) > 255)
+                if (strlen(v) > 255) {
+                        char q[48];
                         return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
-                                             "session info `%.32s` is longer than 255 bytes", k);
+                                             "session info `%s` is longer than 255 bytes",
+                                             cgm_quote(k, 32, q, sizeof(q)));
+                }
                 if (strcmp(k, CGM_SESSION_INFO_XDG_ID) == 0)
                         xdg = v;
                 else if (strcmp(k, CGM_SESSION_INFO_SERVICE) == 0)
@@ -362,6 +411,8 @@ int api_open_session(MethodCall *c)
                         tty = v;
                 else if (strcmp(k, CGM_SESSION_INFO_RHOST) == 0)
                         rhost = v;
+                else if (strcmp(k, CGM_SESSION_INFO_TIMEOUT_MS) == 0)
+                        timeout = v;
                 /* Unknown keys are ignored: newer PAM modules may send more. */
                 dbus_message_iter_next(&arr);
         }
@@ -373,17 +424,31 @@ int api_open_session(MethodCall *c)
                 snprintf(what, sizeof(what), "user=%s excluded by %s", user,
                          m->policy->exclude.source);
                 audit_write(c->peer->principal.uid, c->peer->pid, "OpenSession", "", what, 0);
-                c->reply = dbus_message_new_method_return(c->msg);
-                if (c->reply) {
-                        const char *empty = "";
-                        dbus_message_append_args(c->reply, DBUS_TYPE_STRING, &empty,
-                                                 DBUS_TYPE_STRING, &empty, DBUS_TYPE_INVALID);
-                }
-                return 0;
+                c->reply = reply_strings(c->msg, 2, (const char *const[]){ "", "" });
+                return c->reply ? 0 : cgm_error_set(c->error, -ENOMEM, NULL, "out of memory");
+        }
+        if (*timeout) {
+                char *end;
+                unsigned long t;
+                errno = 0;
+                t = strtoul(timeout, &end, 10);
+                if (errno || *end || end == timeout || t == 0 || t > 3600000)
+                        return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                             "session info timeout_ms is not a number of "
+                                             "milliseconds from 1 to 3600000");
+                caller_timeout_ms = (unsigned)t;
         }
         r = pending_start(c, PENDING_OPEN, user, 0, &p);
         if (r < 0)
                 return r;
+        if (caller_timeout_ms && caller_timeout_ms < policy_uint(&m->policy->nss_timeout_ms)) {
+                struct itimerspec its = {
+                        .it_value = { .tv_sec = caller_timeout_ms / 1000,
+                                      .tv_nsec = (long)(caller_timeout_ms % 1000) * 1000000L }
+                };
+                if (timerfd_settime(p->timer.fd, 0, &its, NULL) == 0)
+                        p->caller_timeout_ms = caller_timeout_ms;
+        }
         p->pidfd = fcntl(c->peer->pidfd, F_DUPFD_CLOEXEC, 3);
         if (p->pidfd < 0) {
                 r = cgm_error_set(c->error, -errno, NULL, "cannot keep the caller's pidfd: %m");
@@ -398,6 +463,42 @@ int api_open_session(MethodCall *c)
         return METHOD_PENDING;
 }
 
+/*
+ * Whose session is it? CloseSession is root's, but pam_cgm may take the id from the PAM
+ * environment (CGM_SESSION), which some stacks let users set (pam_env with user_readenv):
+ * with kill_on_logout, a wrong id would kill another user's session. So a session is closed
+ * only by the process that opened it (pid and start time recorded at OpenSession; PAM opens
+ * and closes a session in the same process), or by a process inside its leaf (where the
+ * opener was put, and where it still is after a daemon restart).
+ */
+static int close_check_caller(MethodCall *c, const Session *s, const char *api)
+{
+        Manager *m = c->manager;
+        _cleanup_close_ int procdir = -1;
+        unsigned long long start;
+        char where[4096], rel[CGM_PATH_MAX + 1];
+        size_t l = strlen(s->rel);
+        pid_t pid;
+
+        procdir = proc_pidfd_procdir(c->peer->pidfd, &pid);
+        if (procdir < 0)
+                return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
+                                     "the process that asked to close session `%s` has exited",
+                                     s->id);
+        if (s->opener_pid && pid == s->opener_pid && proc_start_time(procdir, &start) == 0 &&
+            start == s->opener_start)
+                return 0;
+        if (cg_proc_path(&m->cgfs, c->peer->pidfd, where, sizeof(where)) == 0 &&
+            cgfs_rel_from_proc(&m->cgfs, where, rel, sizeof(rel)) == 0 &&
+            strncmp(rel, s->rel, l) == 0 && (rel[l] == '\0' || rel[l] == '/'))
+                return 0;
+        return cgm_error_set(c->error, -EACCES, CGM_ERR_PERMISSION_DENIED,
+                             "session `%s` (%s, uid %u) was opened by another process, and pid "
+                             "%d is not inside it: only the login that opened a session may "
+                             "close it",
+                             s->id, api, (unsigned)s->uid, (int)pid);
+}
+
 int api_close_session(MethodCall *c)
 {
         const char *id;
@@ -408,12 +509,21 @@ int api_close_session(MethodCall *c)
         dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID);
         if (strlen(id) > CGM_NAME_MAX || cgm_name_check(id, why, sizeof(why)) < 0)
                 return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
-                                     "`%.64s` is not a session id", id);
+                                     "`%s` is not a session id",
+                                     cgm_quote(id, 64, why, sizeof(why)));
         s = session_find(c->manager, id);
-        if (s)
+        if (s) {
                 cgfs_api_path(&c->manager->cgfs, s->rel, api, sizeof(api));
+                r = close_check_caller(c, s, api);
+                if (r < 0) {
+                        audit_write_why(c->peer->principal.uid, c->peer->pid, "CloseSession", api,
+                                        id, r, c->error->name, c->error->msg);
+                        return r;
+                }
+        }
         r = session_close(c->manager, id, c->peer->pid, c->error);
-        audit_write(c->peer->principal.uid, c->peer->pid, "CloseSession", api, id, r);
+        audit_write_why(c->peer->principal.uid, c->peer->pid, "CloseSession", api, id, r,
+                        c->error->name, c->error->msg);
         return r;
 }
 
@@ -435,10 +545,10 @@ int api_sessions(MethodCall *c)
                 dbus_bool_t pop = session_populated(m, s);
                 cgfs_api_path(&m->cgfs, s->rel, api, sizeof(api));
                 dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, NULL, &st);
-                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &id);
-                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &user);
+                reply_append_string(&st, id);
+                reply_append_string(&st, user);
                 dbus_message_iter_append_basic(&st, DBUS_TYPE_UINT32, &uid);
-                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &ap);
+                reply_append_string(&st, ap);
                 dbus_message_iter_append_basic(&st, DBUS_TYPE_BOOLEAN, &pop);
                 dbus_message_iter_close_container(&arr, &st);
         }
@@ -451,6 +561,7 @@ int api_users(MethodCall *c)
         Manager *m = c->manager;
         DBusMessageIter it, arr;
 
+        home_registry_prune(&m->homes, &m->cgfs); /* homes root removed behind our back */
         c->reply = dbus_message_new_method_return(c->msg);
         if (!c->reply)
                 return cgm_error_set(c->error, -ENOMEM, NULL, "out of memory");
@@ -468,8 +579,8 @@ int api_users(MethodCall *c)
                 lingers = *name && policy_list_has(&m->policy->linger, name);
                 dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, NULL, &st);
                 dbus_message_iter_append_basic(&st, DBUS_TYPE_UINT32, &uid);
-                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &np);
-                dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &ap);
+                reply_append_string(&st, np);
+                reply_append_string(&st, ap);
                 dbus_message_iter_append_basic(&st, DBUS_TYPE_UINT32, &n);
                 dbus_message_iter_append_basic(&st, DBUS_TYPE_BOOLEAN, &lingers);
                 dbus_message_iter_close_container(&arr, &st);

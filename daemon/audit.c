@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "error.h"
 #include "log.h"
 
 static void audit_escape(const char *in, char *out, size_t n)
@@ -26,15 +27,28 @@ static void audit_escape(const char *in, char *out, size_t n)
         out[o] = '\0';
 }
 
-void audit_write(uid_t uid, pid_t pid, const char *action, const char *path, const char *what,
-                 int result)
+void audit_write_why(uid_t uid, pid_t pid, const char *action, const char *path,
+                     const char *what, int result, const char *error_name, const char *why)
 {
-        char epath[512], ewhat[512];
+        char epath[512], ewhat[512], ewhy[400];
+        const char *name = error_name ? error_name : cgm_errno_to_error_name(result);
+        const char *dot = strrchr(name, '.');
 
         audit_escape(path ? path : "", epath, sizeof(epath));
         audit_escape(what ? what : "", ewhat, sizeof(ewhat));
-        log_msg(result < 0 ? LOG_WARNING : LOG_NOTICE,
-                "audit: uid=%u pid=%d action=%s path=\"%s\" value=\"%s\" result=%s",
-                (unsigned)uid, (int)pid, action, epath, ewhat,
-                result < 0 ? strerror(-result) : "ok");
+        if (result >= 0) {
+                log_msg(LOG_NOTICE, "audit: uid=%u pid=%d action=%s path=\"%s\" value=\"%s\" result=ok",
+                        (unsigned)uid, (int)pid, action, epath, ewhat);
+                return;
+        }
+        audit_escape(why && *why ? why : strerror(-result), ewhy, sizeof(ewhy));
+        log_msg(LOG_WARNING,
+                "audit: uid=%u pid=%d action=%s path=\"%s\" value=\"%s\" result=%s why=\"%s\"",
+                (unsigned)uid, (int)pid, action, epath, ewhat, dot ? dot + 1 : name, ewhy);
+}
+
+void audit_write(uid_t uid, pid_t pid, const char *action, const char *path, const char *what,
+                 int result)
+{
+        audit_write_why(uid, pid, action, path, what, result, NULL, NULL);
 }

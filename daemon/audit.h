@@ -14,3 +14,14 @@
  */
 void audit_write(uid_t uid, pid_t pid, const char *action, const char *path, const char *what,
                  int result);
+
+/**
+ * audit_write_why() - audit_write() with the sentence the caller was given
+ * @why: the client's error message (NULL or "" to say only the error's name)
+ *
+ * A failure is recorded as `result=NAME why="..."`, NAME being the D-Bus error's short name
+ * (LimitExceeded, NoProcess, ...), so the log says what happened and not an errno's text that
+ * happens to share the number (EDQUOT reads "Disk quota exceeded").
+ */
+void audit_write_why(uid_t uid, pid_t pid, const char *action, const char *path,
+                     const char *what, int result, const char *error_name, const char *why);

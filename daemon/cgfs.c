@@ -415,3 +415,38 @@ void cgfs_close(Cgfs *cg)
                 cg->h[i].base_fd = safe_close(cg->h[i].base_fd);
         cg->n = 0;
 }
+
+int cgfs_write_hierarchy(const Cgfs *cg, int h, const char *path, const char *file,
+                         const char *value)
+{
+        _cleanup_close_ int root_fd = -1, fd = -1;
+        char rel[CGM_PATH_MAX * 2 + 128];
+        size_t len = strlen(value);
+        ssize_t l;
+
+        if (h < 0 || (size_t)h >= cg->n)
+                return -EINVAL;
+        root_fd = open(cg->h[h].mount_point, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        while (*path == '/')
+                path++;
+        if ((size_t)snprintf(rel, sizeof(rel), "%s%s%s", path, *path ? "/" : "", file) >= sizeof(rel))
+                return -ENAMETOOLONG;
+        fd = cgfs_openat2(root_fd, rel, O_WRONLY);
+        if (fd < 0)
+                return fd;
+        do
+                l = write(fd, value, len);
+        while (l < 0 && errno == EINTR);
+        if (l < 0)
+                return -errno;
+        return (size_t)l == len ? 0 : -EIO;
+}
+
+const char *cgfs_hierarchy_name(const Cgfs *cg, int h)
+{
+        if (h < 0 || (size_t)h >= cg->n)
+                return "unknown";
+        return cg->h[h].is_v2 ? "cgroup2" : cg->h[h].controllers;
+}

@@ -71,6 +71,16 @@ int cgfs_read(const Cgfs *cg, int h, const char *rel, const char *file, char *bu
 /** cgfs_write() - write @value to an existing file in one write(2); no O_CREAT, no O_TRUNC */
 int cgfs_write(const Cgfs *cg, int h, const char *rel, const char *file, const char *value);
 
+/**
+ * cgfs_write_hierarchy() - write @value to @file of the cgroup at @path, a path from the
+ * hierarchy's root as /proc/PID/cgroup shows it (it may lie outside the base)
+ *
+ * Only for putting a process back where it was (a move undone); everything a client names
+ * goes through cgfs_write(), which cannot leave the base.
+ */
+int cgfs_write_hierarchy(const Cgfs *cg, int h, const char *path, const char *file,
+                         const char *value);
+
 /** cgfs_api_path() - the path callers see for @rel */
 void cgfs_api_path(const Cgfs *cg, const char *rel, char *out, size_t n);
 
@@ -81,6 +91,9 @@ void cgfs_api_path(const Cgfs *cg, const char *rel, char *out, size_t n);
  * Return: 0 with @rel filled, or -ENOENT when the path is outside the base.
  */
 int cgfs_rel_from_proc(const Cgfs *cg, const char *proc_path, char *rel, size_t n);
+
+/** cgfs_hierarchy_name() - "cgroup2", or a v1 hierarchy's controllers ("cpu,cpuacct") */
+const char *cgfs_hierarchy_name(const Cgfs *cg, int h);
 
 /** cgfs_layout_name() - "unified", "hybrid" or "legacy" */
 const char *cgfs_layout_name(CgfsLayout layout);

@@ -12,6 +12,9 @@
  * known which file was written: EBUSY on cgroup.procs is the no-internal-process rule, ENOENT
  * on a controller file means the controller is not enabled, EAGAIN on mkdir is
  * cgroup.max.descendants.
+ *
+ * This file holds the tree and its files: creating, keys (Set/Get), walking, statistics.
+ * Processes (moves, signals, the freezer) are in cg-proc.c, removal in cg-remove.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,20 +26,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-internal.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "keys.h"
+#include "log.h"
 #include "mountinfo.h"
 #include "name.h"
 #include "proc.h"
 #include "protocol.h"
+#include "text.h"
 
-/* How long Remove(kill) waits for killed processes to exit before giving up with Busy. The
- * kernel kills synchronously; exit can take a moment for processes in D state. */
-#define CG_KILL_WAIT_MS 2000
 
 static void cg_api(const Cgfs *cg, const char *rel, char *out, size_t n)
 {
@@ -56,7 +60,7 @@ static void split_parent(const char *rel, char *parent, size_t pn, char *name, s
         }
 }
 
-static void strip_newline(char *s)
+void cg_strip_newline(char *s)
 {
         size_t l = strlen(s);
         while (l > 0 && (s[l - 1] == '\n' || s[l - 1] == ' '))
@@ -107,7 +111,9 @@ static int cg_chown_all(const Cgfs *cg, const char *rel, uid_t owner)
  * The daemon enables in a parent inside the base whatever the parent has, so that limits can
  * be set on the new child; a parent that holds processes is left as it is (no-internal-
  * process rule), and a limit on its new child then fails with a message that says why. */
-static void cg_enable_controllers(const Cgfs *cg, const char *parent)
+/* Enable in @parent's cgroup.subtree_control what it has; the ones added are appended to
+ * @added (space separated), so a Create that fails later can take them back. */
+static void cg_enable_controllers(const Cgfs *cg, const char *parent, char *added, size_t an)
 {
         char avail[256], enabled[256], padded[260], procs[16], *save = NULL;
 
@@ -126,7 +132,22 @@ static void cg_enable_controllers(const Cgfs *cg, const char *parent)
                 if (strstr(padded, word))
                         continue;
                 snprintf(plus, sizeof(plus), "+%s", c);
-                (void)cgfs_write(cg, cg->v2, parent, "cgroup.subtree_control", plus);
+                if (cgfs_write(cg, cg->v2, parent, "cgroup.subtree_control", plus) == 0) {
+                        size_t l = strlen(added);
+                        snprintf(added + l, an - l, "%s%s", l ? " " : "", c);
+                }
+        }
+}
+
+/* Take back what cg_enable_controllers() added to @parent, once the child is gone again. */
+static void cg_disable_controllers(const Cgfs *cg, const char *parent, char *added)
+{
+        char *save = NULL;
+
+        for (char *c = strtok_r(added, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+                char minus[80];
+                snprintf(minus, sizeof(minus), "-%s", c);
+                (void)cgfs_write(cg, cg->v2, parent, "cgroup.subtree_control", minus);
         }
 }
 
@@ -144,7 +165,7 @@ static int cg_copy_cpuset(const Cgfs *cg, int h, const char *parent, const char 
                 r = cgfs_read(cg, h, parent, files[i], buf, sizeof(buf));
                 if (r < 0)
                         return r;
-                strip_newline(buf);
+                cg_strip_newline(buf);
                 if (!*buf)
                         continue;
                 r = cgfs_write(cg, h, rel, files[i], buf);
@@ -154,20 +175,51 @@ static int cg_copy_cpuset(const Cgfs *cg, int h, const char *parent, const char 
         return 0;
 }
 
-static void cg_rmdir_all(const Cgfs *cg, const char *rel)
+/*
+ * Take back a failed Create: remove what it made (@made, by hierarchy), the primary
+ * hierarchy first. If that rmdir fails (a user who owns the new cgroup2 directory already
+ * put something into it), the cgroup stays whole in every hierarchy rather than half: the
+ * secondaries are removed only once the primary is gone. A secondary that cannot be removed
+ * is a leftover, which Create reuses and Remove removes.
+ */
+/* Remove what a failed Create made. Return: 0, or -1 when the cgroup had to be left whole. */
+static int cg_create_undo(const Cgfs *cg, const char *rel, const bool *made)
 {
-        char parent[CGM_PATH_MAX + 1], name[CGM_NAME_MAX + 1];
+        char parent[CGM_PATH_MAX + 1], name[CGM_NAME_MAX + 1], api[CGM_PATH_MAX + 64];
 
         split_parent(rel, parent, sizeof(parent), name, sizeof(name));
-        for (size_t i = 0; i < cg->n; i++) {
-                _cleanup_close_ int pfd =
-                        cgfs_openat(cg, (int)i, parent, NULL, O_RDONLY | O_DIRECTORY);
-                if (pfd >= 0)
-                        (void)unlinkat(pfd, name, AT_REMOVEDIR);
+        for (size_t k = 0; k < cg->n; k++) {
+                size_t i = k == 0 ? (size_t)cg->primary : (k <= (size_t)cg->primary ? k - 1 : k);
+                _cleanup_close_ int pfd = -1;
+                if (!made[i])
+                        continue;
+                pfd = cgfs_openat(cg, (int)i, parent, NULL, O_RDONLY | O_DIRECTORY);
+                if ((pfd < 0 || unlinkat(pfd, name, AT_REMOVEDIR) < 0) &&
+                    i == (size_t)cg->primary) {
+                        cg_api(cg, rel, api, sizeof(api));
+                        log_warning("a failed Create could not remove `%s` again (%m); it is "
+                                    "left whole in every hierarchy",
+                                    api);
+                        return -1;
+                }
         }
+        return 0;
 }
 
-static int cg_mkdir_error(const Cgfs *cg, const char *rel, int r, CgmError *e)
+static int cg_parent_half_error(const Cgfs *cg, const char *rel, int h, CgmError *e)
+{
+        char api[CGM_PATH_MAX + 64];
+
+        cg_api(cg, rel, api, sizeof(api));
+        return cgm_error_set(e, -ENOENT, CGM_ERR_NOT_FOUND,
+                             "cannot create `%s`: its parent exists in the %s hierarchy only, "
+                             "not in the v1 %s hierarchy (it was made directly in cgroupfs, not "
+                             "through cgm); cgm creates below parents that cgm created",
+                             api, cg->h[cg->primary].is_v2 ? "cgroup2" : "primary",
+                             cg->h[h].controllers);
+}
+
+static int cg_mkdir_error(const Cgfs *cg, const char *rel, int h, int r, CgmError *e)
 {
         char api[CGM_PATH_MAX + 64];
 
@@ -185,22 +237,27 @@ static int cg_mkdir_error(const Cgfs *cg, const char *rel, int r, CgmError *e)
                                      "cgroup.max.depth); remove some first",
                                      api);
         default:
-                return cgm_error_set(e, r, NULL, "cannot create `%s`: %s", api, strerror(-r));
+                return cgm_error_set(e, r, NULL, "cannot create `%s` in the %s hierarchy: %s", api,
+                                     cgfs_hierarchy_name(cg, h), strerror(-r));
         }
 }
 
 int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *settings,
               size_t n_settings, CgmError *e)
 {
-        char parent[CGM_PATH_MAX + 1], name[CGM_NAME_MAX + 1];
+        char parent[CGM_PATH_MAX + 1], name[CGM_NAME_MAX + 1], added[256] = "";
         bool made[CGFS_HIERARCHIES_MAX] = { false };
-        int r;
+        int r, failed_h = cg->primary;
 
         if (!*rel)
                 return cgm_error_set(e, -EEXIST, CGM_ERR_EXISTS, "the base already exists");
-        /* Check every setting before creating anything. */
+        /* Check every setting before creating anything (cg_set checks again, later). */
         for (size_t i = 0; i < n_settings; i++) {
                 char canon[CGM_VALUE_MAX], why[256];
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(settings[i].key, settings[j].key) == 0)
+                                return cgm_error_set(e, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                                     "`%s` is given twice", settings[i].key);
                 r = key_parse(settings[i].key, settings[i].value, canon, sizeof(canon), why,
                               sizeof(why));
                 if (r < 0)
@@ -217,12 +274,19 @@ int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *set
                 size_t i = k == 0 ? (size_t)cg->primary : (k <= (size_t)cg->primary ? k - 1 : k);
                 _cleanup_close_ int pfd =
                         cgfs_openat(cg, (int)i, parent, NULL, O_RDONLY | O_DIRECTORY);
+
+                failed_h = (int)i;
                 if (pfd < 0) {
                         r = pfd;
+                        if (r == -ENOENT && k > 0) {
+                                /* The parent was made directly in the primary hierarchy
+                                 * (a user's mkdir in its delegated cgroup2 tree). */
+                                if (cg_create_undo(cg, rel, made) == 0)
+                                        cg_disable_controllers(cg, parent, added);
+                                return cg_parent_half_error(cg, rel, (int)i, e);
+                        }
                         goto fail;
                 }
-                if (cg->h[i].is_v2)
-                        cg_enable_controllers(cg, parent);
                 if (mkdirat(pfd, name, 0755) < 0) {
                         r = -errno;
                         if (r == -EEXIST && i != (size_t)cg->primary)
@@ -230,6 +294,10 @@ int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *set
                         goto fail;
                 }
                 made[i] = true;
+                /* Only once the child exists: a Create that fails with Exists or NotFound
+                 * leaves the parent as it was. Enabling reaches children made before. */
+                if (cg->h[i].is_v2)
+                        cg_enable_controllers(cg, parent, added, sizeof(added));
                 if (!cg->h[i].is_v2 && strstr(cg->h[i].controllers, "cpuset")) {
                         r = cg_copy_cpuset(cg, (int)i, parent, rel);
                         if (r < 0)
@@ -244,20 +312,16 @@ int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *set
         if (n_settings > 0) {
                 r = cg_set(cg, rel, settings, n_settings, e);
                 if (r < 0) {
-                        cg_rmdir_all(cg, rel);
+                        if (cg_create_undo(cg, rel, made) == 0)
+                                cg_disable_controllers(cg, parent, added);
                         return r;
                 }
         }
         return 0;
 fail:
-        for (size_t i = 0; i < cg->n; i++)
-                if (made[i]) {
-                        _cleanup_close_ int pfd =
-                                cgfs_openat(cg, (int)i, parent, NULL, O_RDONLY | O_DIRECTORY);
-                        if (pfd >= 0)
-                                (void)unlinkat(pfd, name, AT_REMOVEDIR);
-                }
-        return cg_mkdir_error(cg, rel, r, e);
+        if (cg_create_undo(cg, rel, made) == 0)
+                cg_disable_controllers(cg, parent, added);
+        return cg_mkdir_error(cg, rel, failed_h, r, e);
 }
 
 /* ---- keys ---------------------------------------------------------------------------- */
@@ -304,15 +368,26 @@ static int cg_key_hierarchy(const Cgfs *cg, const char *key, CgmError *e)
                              c2, key);
 }
 
-static int cg_file_error(const Cgfs *cg, const char *rel, const char *file, const char *value,
-                         int r, CgmError *e)
+/* A kernel refusal of @file (written or read for @key), said in the user's terms: the key it
+ * asked for, and the v1 file only where that is what was written. */
+static int cg_file_error(const Cgfs *cg, const char *rel, const char *key, const char *file,
+                         const char *value, int r, CgmError *e)
 {
-        char api[CGM_PATH_MAX + 64];
+        char api[CGM_PATH_MAX + 64], label[160];
 
         cg_api(cg, rel, api, sizeof(api));
+        if (key && strcmp(key, file) != 0)
+                snprintf(label, sizeof(label), "%s (cgroup v1 %s)", key, file);
+        else
+                snprintf(label, sizeof(label), "%s", file);
+        file = label;
         switch (r) {
         case -ENOENT: {
                 char parent[CGM_PATH_MAX + 1], name[CGM_NAME_MAX + 1], procs[16];
+                /* The cgroup itself may be gone (removed meanwhile): that is NotFound, not a
+                 * missing controller. */
+                if (cg_exists(cg, rel, e) < 0)
+                        return e->code;
                 split_parent(rel, parent, sizeof(parent), name, sizeof(name));
                 if (cg->v2 >= 0 && *rel &&
                     cgfs_read(cg, cg->v2, parent, "cgroup.procs", procs, sizeof(procs)) > 0)
@@ -413,9 +488,10 @@ int cg_set(const Cgfs *cg, const char *rel, const CgSetting *settings, size_t n_
                 if (r < 0)
                         return cg_exists(cg, rel, e) < 0
                                        ? e->code
-                                       : cg_file_error(cg, rel, plan[i].file.name,
-                                                       plan[i].file.value, r, e);
-                strip_newline(plan[i].old);
+                                       : cg_file_error(cg, rel, plan[i].key,
+                                                       plan[i].file.name, plan[i].file.value, r,
+                                                       e);
+                cg_strip_newline(plan[i].old);
                 plan[i].have_old = true;
         }
 
@@ -429,7 +505,7 @@ int cg_set(const Cgfs *cg, const char *rel, const CgSetting *settings, size_t n_
                 return 0;
         if (r == -ENOENT && cg_exists(cg, rel, e) < 0)
                 return e->code;
-        cg_file_error(cg, rel, plan[done].file.name, plan[done].file.value, r, e);
+        cg_file_error(cg, rel, plan[done].key, plan[done].file.name, plan[done].file.value, r, e);
         while (done-- > 0)
                 if (plan[done].have_old && plan[done].old[0] && !strchr(plan[done].old, '\n'))
                         (void)cgfs_write(cg, plan[done].h, rel, plan[done].file.name,
@@ -456,8 +532,8 @@ int cg_get_one(const Cgfs *cg, const char *rel, const char *key, char *value, si
                 if (r < 0)
                         return r == -ENOENT && cg_exists(cg, rel, e) < 0
                                        ? e->code
-                                       : cg_file_error(cg, rel, key, "", r, e);
-                strip_newline(value);
+                                       : cg_file_error(cg, rel, key, key, "", r, e);
+                cg_strip_newline(value);
                 return 0;
         } else {
                 KeyFile files[KEY_V1_FILES_MAX];
@@ -466,11 +542,15 @@ int cg_get_one(const Cgfs *cg, const char *rel, const char *key, char *value, si
                 if (r < 0)
                         return cgm_error_set(e, r, CGM_ERR_NOT_SUPPORTED,
                                              "`%s` has no cgroup v1 equivalent", key);
+                /* The v1 files may outlive a cgroup removed from the primary hierarchy. */
+                r = cg_exists(cg, rel, e);
+                if (r < 0)
+                        return r;
                 for (size_t i = 0; i < nf; i++) {
                         r = cgfs_read(cg, h, rel, files[i].name, files[i].value,
                                       sizeof(files[i].value));
                         if (r < 0)
-                                return cg_file_error(cg, rel, files[i].name, "", r, e);
+                                return cg_file_error(cg, rel, key, files[i].name, "", r, e);
                 }
                 r = key_v1_value(key, files, nf, value, n);
                 if (r < 0)
@@ -556,214 +636,7 @@ int cg_procs(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmErro
         return 0;
 }
 
-/* ---- moving, killing, freezing -------------------------------------------------------- */
-
-int cg_move(const Cgfs *cg, const char *rel, pid_t pid, CgmError *e)
-{
-        char api[CGM_PATH_MAX + 64], buf[32];
-        int r;
-
-        cg_api(cg, rel, api, sizeof(api));
-        snprintf(buf, sizeof(buf), "%d", (int)pid);
-        for (size_t k = 0; k < cg->n; k++) {
-                size_t i = k == 0 ? (size_t)cg->primary : (k <= (size_t)cg->primary ? k - 1 : k);
-                r = cgfs_write(cg, (int)i, rel, "cgroup.procs", buf);
-                if (r == 0)
-                        continue;
-                switch (r) {
-                case -EBUSY:
-                        return cgm_error_set(e, r, CGM_ERR_BUSY,
-                                             "cannot put process %d into `%s`: it has child "
-                                             "cgroups with controllers enabled, and cgroup v2 "
-                                             "keeps processes in leaves only; move it into a "
-                                             "child (a leaf) instead",
-                                             (int)pid, api);
-                case -ESRCH:
-                        return cgm_error_set(e, r, CGM_ERR_NO_PROCESS,
-                                             "process %d exited before it could be moved",
-                                             (int)pid);
-                case -ENOSPC:
-                        return cgm_error_set(e, r, CGM_ERR_FAILED,
-                                             "cannot put process %d into `%s`: its cpuset has no "
-                                             "cpus or memory nodes",
-                                             (int)pid, api);
-                case -EOPNOTSUPP:
-                        return cgm_error_set(e, r, CGM_ERR_NOT_SUPPORTED,
-                                             "cannot put process %d into `%s`: the cgroup is "
-                                             "threaded or invalid for processes",
-                                             (int)pid, api);
-                case -ENOENT:
-                        if (k == 0)
-                                return cg_exists(cg, rel, e) < 0
-                                               ? e->code
-                                               : cgm_error_set(e, r, CGM_ERR_NOT_FOUND,
-                                                               "cgroup `%s` disappeared", api);
-                        /* fall through */
-                default:
-                        return cgm_error_set(e, r, NULL,
-                                             "cannot put process %d into `%s`%s: %s", (int)pid,
-                                             api, k ? " (a secondary hierarchy)" : "",
-                                             strerror(-r));
-                }
-        }
-        return 0;
-}
-
-/* The path of @pid in the primary hierarchy, as /proc/PID/cgroup shows it. */
-int cg_proc_path(const Cgfs *cg, pid_t pid, char *path, size_t n)
-{
-        const Hierarchy *h = &cg->h[cg->primary];
-        char buf[8192], controller[sizeof(h->controllers)];
-        int r = proc_read_cgroup(pid, buf, sizeof(buf));
-
-        if (r < 0)
-                return r;
-        snprintf(controller, sizeof(controller), "%s", h->is_v2 ? "" : h->controllers);
-        controller[strcspn(controller, ",")] = '\0';
-        return proc_cgroup_lookup(buf, controller, path, n);
-}
-
-int cg_move_pidfd(const Cgfs *cg, const char *rel, int pidfd, pid_t pid, CgmError *e)
-{
-        char api[CGM_PATH_MAX + 64], want[2200], where[4096];
-        int r;
-
-        r = cg_move(cg, rel, pid, e);
-        if (r < 0)
-                return r;
-        cg_api(cg, rel, api, sizeof(api));
-        /* A pid stays allocated until its process is reaped: alive now means the number we
-         * wrote named this very process. */
-        if (!proc_pidfd_alive(pidfd))
-                return cgm_error_set(e, -ESRCH, CGM_ERR_NO_PROCESS,
-                                     "process %d exited while it was moved", (int)pid);
-        snprintf(want, sizeof(want), "%s%s%s", cg->h[cg->primary].base_path, *rel ? "/" : "", rel);
-        if (cg_proc_path(cg, pid, where, sizeof(where)) < 0 || strcmp(where, want) != 0)
-                return cgm_error_set(e, -EIO, CGM_ERR_FAILED,
-                                     "process %d was written to `%s` but the kernel shows it in "
-                                     "`%s`",
-                                     (int)pid, api, where);
-        return 0;
-}
-
-typedef struct CgCollect {
-        const Cgfs *cg;
-        pid_t *pids;
-        size_t n;
-        CgmError *e;
-} CgCollect;
-
-static int cg_collect_visit(const char *rel, void *userdata)
-{
-        CgCollect *c = userdata;
-        return cg_procs(c->cg, rel, &c->pids, &c->n, c->e);
-}
-
-static int cg_collect(const Cgfs *cg, const char *rel, CgCollect *c, CgmError *e)
-{
-        int r;
-
-        *c = (CgCollect){ .cg = cg, .e = e };
-        r = cg_procs(cg, rel, &c->pids, &c->n, e);
-        if (r == 0)
-                r = cg_walk(cg, rel, true, cg_collect_visit, c, e);
-        return r;
-}
-
-static bool cg_is_frozen(const Cgfs *cg, const char *rel)
-{
-        char buf[256];
-        if (cg->v2 < 0 || cgfs_read(cg, cg->v2, rel, "cgroup.freeze", buf, sizeof(buf)) < 0)
-                return false;
-        return buf[0] == '1';
-}
-
-int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e)
-{
-        return cg_kill_except(cg, rel, sig, 0, np, e);
-}
-
-int cg_kill_except(const Cgfs *cg, const char *rel, int sig, pid_t except, unsigned *np,
-                   CgmError *e)
-{
-        CgCollect c;
-        bool thaw = false;
-        int r;
-
-        *np = 0;
-        if (sig < 0 || sig >= 65)
-                return cgm_error_set(e, -EINVAL, CGM_ERR_INVALID_ARGS, "%d is not a signal", sig);
-        r = cg_collect(cg, rel, &c, e);
-        if (r < 0) {
-                free(c.pids);
-                return r;
-        }
-        if (sig == SIGKILL && cg->v2 >= 0 && !except) {
-                r = cgfs_write(cg, cg->v2, rel, "cgroup.kill", "1");
-                if (r == 0) {
-                        *np = (unsigned)c.n;
-                        free(c.pids);
-                        return 0;
-                }
-                /* Before 5.14 there is no cgroup.kill: signal one by one below. */
-        }
-        /* Freeze first so nothing forks between reading the pids and signalling them. */
-        if (cg->v2 >= 0 && !cg_is_frozen(cg, rel) &&
-            cgfs_write(cg, cg->v2, rel, "cgroup.freeze", "1") == 0)
-                thaw = true;
-        if (thaw) {
-                free(c.pids);
-                r = cg_collect(cg, rel, &c, e);
-        }
-        for (size_t i = 0; r == 0 && i < c.n; i++) {
-                _cleanup_close_ int pfd = -1;
-                if (c.pids[i] == except)
-                        continue;
-                pfd = proc_pidfd_open(c.pids[i]);
-                /* A pidfd pins the process between here and the signal. Without pidfd_open
-                 * (ENOSYS: valgrind, kernels before 5.3) fall back to kill(2); the freeze
-                 * above keeps that window small. */
-                if (pfd >= 0 ? proc_pidfd_signal(pfd, sig) == 0
-                             : pfd == -ENOSYS && kill(c.pids[i], sig) == 0)
-                        (*np)++;
-        }
-        if (thaw)
-                (void)cgfs_write(cg, cg->v2, rel, "cgroup.freeze", "0");
-        free(c.pids);
-        return r;
-}
-
-int cg_freeze(const Cgfs *cg, const char *rel, bool freeze, CgmError *e)
-{
-        char api[CGM_PATH_MAX + 64];
-        int r, h;
-
-        r = cg_exists(cg, rel, e);
-        if (r < 0)
-                return r;
-        cg_api(cg, rel, api, sizeof(api));
-        if (cg->v2 >= 0) {
-                r = cgfs_write(cg, cg->v2, rel, "cgroup.freeze", freeze ? "1" : "0");
-                if (r < 0)
-                        return cgm_error_set(e, r, NULL, "cannot %s `%s`: %s",
-                                             freeze ? "freeze" : "thaw", api, strerror(-r));
-                return 0;
-        }
-        h = cgfs_hierarchy_for(cg, "freezer");
-        if (h < 0)
-                return cgm_error_set(e, -EOPNOTSUPP, CGM_ERR_NOT_SUPPORTED,
-                                     "no freezer on this host: neither cgroup2 nor the v1 freezer "
-                                     "hierarchy is mounted");
-        r = cgfs_write(cg, h, rel, "freezer.state", freeze ? "FROZEN" : "THAWED");
-        if (r < 0)
-                return cgm_error_set(e, r, NULL, "cannot %s `%s`: %s", freeze ? "freeze" : "thaw",
-                                     api, strerror(-r));
-        return 0;
-}
-
-/* ---- removing ------------------------------------------------------------------------- */
-
-static bool cg_populated(const Cgfs *cg, const char *rel)
+bool cg_populated(const Cgfs *cg, const char *rel)
 {
         char buf[256];
         if (cg->v2 >= 0 && cgfs_read(cg, cg->v2, rel, "cgroup.events", buf, sizeof(buf)) > 0)
@@ -771,130 +644,6 @@ static bool cg_populated(const Cgfs *cg, const char *rel)
         if (cgfs_read(cg, cg->primary, rel, "cgroup.procs", buf, sizeof(buf)) >= 0)
                 return buf[0] != '\0';
         return false;
-}
-
-/* Wait until the subtree is empty: poll(2) on cgroup.events where it exists (the kernel
- * signals POLLPRI when "populated" changes), with a deadline. */
-static int cg_wait_empty(const Cgfs *cg, const char *rel, int timeout_ms)
-{
-        struct timespec start, now;
-        _cleanup_close_ int fd = -1;
-
-        if (cg->v2 >= 0)
-                fd = cgfs_openat(cg, cg->v2, rel, "cgroup.events", O_RDONLY);
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        for (;;) {
-                long elapsed;
-                if (!cg_populated(cg, rel))
-                        return 0;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-                if (elapsed >= timeout_ms)
-                        return -EBUSY;
-                if (fd >= 0) {
-                        struct pollfd p = { .fd = fd, .events = POLLPRI };
-                        char buf[128];
-                        (void)poll(&p, 1, (int)(timeout_ms - elapsed));
-                        (void)pread(fd, buf, sizeof(buf), 0);
-                } else {
-                        /* v1 has no notification without release agents; check every 10 ms. */
-                        struct pollfd none = { .fd = -1 };
-                        (void)poll(&none, 0, 10);
-                }
-        }
-}
-
-typedef struct CgList {
-        char **paths;
-        size_t n;
-} CgList;
-
-static int cg_list_visit(const char *rel, void *userdata)
-{
-        CgList *l = userdata;
-        char **p;
-
-        if (l->n >= CGM_LIST_MAX)
-                return -EDQUOT;
-        p = realloc(l->paths, (l->n + 1) * sizeof(char *));
-        if (!p)
-                return -ENOMEM;
-        l->paths = p;
-        p[l->n] = strdup(rel);
-        if (!p[l->n])
-                return -ENOMEM;
-        l->n++;
-        return 0;
-}
-
-static int cg_rmdir_one(const Cgfs *cg, const char *rel, CgmError *e)
-{
-        char parent[CGM_PATH_MAX + 1], name[CGM_NAME_MAX + 1], api[CGM_PATH_MAX + 64];
-        int r = 0;
-
-        cg_api(cg, rel, api, sizeof(api));
-        split_parent(rel, parent, sizeof(parent), name, sizeof(name));
-        /* Secondary hierarchies first, the primary last: while it exists, the cgroup exists. */
-        for (size_t k = cg->n; k-- > 0;) {
-                size_t i = k == 0 ? (size_t)cg->primary : (k <= (size_t)cg->primary ? k - 1 : k);
-                _cleanup_close_ int pfd =
-                        cgfs_openat(cg, (int)i, parent, NULL, O_RDONLY | O_DIRECTORY);
-                if (pfd < 0 || unlinkat(pfd, name, AT_REMOVEDIR) == 0)
-                        continue;
-                if (errno == ENOENT && i != (size_t)cg->primary)
-                        continue;
-                r = -errno;
-                if (r == -EBUSY)
-                        return cgm_error_set(e, r, CGM_ERR_BUSY,
-                                             "cannot remove `%s`: it still holds processes or "
-                                             "child cgroups; use recursive and kill, or move them "
-                                             "out first",
-                                             api);
-                if (r == -ENOENT)
-                        return cgm_error_set(e, r, CGM_ERR_NOT_FOUND, "cgroup `%s` does not exist",
-                                             api);
-                return cgm_error_set(e, r, NULL, "cannot remove `%s`: %s", api, strerror(-r));
-        }
-        return r;
-}
-
-int cg_remove(const Cgfs *cg, const char *rel, bool recursive, bool kill, CgmError *e)
-{
-        CgList l = { 0 };
-        int r;
-
-        if (!*rel)
-                return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
-                                     "the base itself is never removed by cgmd");
-        r = cg_exists(cg, rel, e);
-        if (r < 0)
-                return r;
-        if (kill) {
-                unsigned n;
-                r = cg_kill(cg, rel, SIGKILL, &n, e);
-                if (r < 0)
-                        return r;
-                if (cg_wait_empty(cg, rel, CG_KILL_WAIT_MS) < 0) {
-                        char api[CGM_PATH_MAX + 64];
-                        cg_api(cg, rel, api, sizeof(api));
-                        return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
-                                             "processes in `%s` did not exit within %d ms of "
-                                             "SIGKILL",
-                                             api, CG_KILL_WAIT_MS);
-                }
-        }
-        if (recursive) {
-                r = cg_walk(cg, rel, true, cg_list_visit, &l, e);
-                /* Deepest first: walk order is parents first, so go backwards. */
-                for (size_t i = l.n; r == 0 && i-- > 0;)
-                        r = cg_rmdir_one(cg, l.paths[i], e);
-                for (size_t i = 0; i < l.n; i++)
-                        free(l.paths[i]);
-                free(l.paths);
-                if (r < 0)
-                        return r;
-        }
-        return cg_rmdir_one(cg, rel, e);
 }
 
 /* ---- statistics ----------------------------------------------------------------------- */

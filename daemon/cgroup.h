@@ -34,8 +34,20 @@ typedef struct CgSetting {
 int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *settings,
               size_t n_settings, CgmError *e);
 
-/** cg_remove() - rmdir @rel (children first with @recursive; kill and wait first with @kill) */
+/**
+ * cg_remove() - rmdir @rel in every hierarchy (its whole subtree with @recursive, including
+ * directories made outside cgm; kill and wait first with @kill), all or nothing
+ *
+ * Every hierarchy is walked and checked before anything is removed; if an rmdir still fails
+ * half way, what was removed is made again with its owner, marks and limits.
+ *
+ * Return: 0; -ENOENT; -EBUSY (processes, a child without @recursive, a refused rmdir that was
+ * rolled back); -EDQUOT past CGM_LIST_MAX cgroups; another errno when the rollback failed too.
+ */
 int cg_remove(const Cgfs *cg, const char *rel, bool recursive, bool kill, CgmError *e);
+/** cg_remove_as() - cg_remove() whose kill has the authority of @as_uid (see cg_kill_as()) */
+int cg_remove_as(const Cgfs *cg, const char *rel, bool recursive, bool kill, uid_t as_uid,
+                 CgmError *e);
 
 /**
  * cg_set() - write resource keys
@@ -74,8 +86,31 @@ int cg_move(const Cgfs *cg, const char *rel, pid_t pid, CgmError *e);
  */
 int cg_move_pidfd(const Cgfs *cg, const char *rel, int pidfd, pid_t pid, CgmError *e);
 
-/** cg_proc_path() - @pid's cgroup in the primary hierarchy, as /proc/PID/cgroup shows it */
-int cg_proc_path(const Cgfs *cg, pid_t pid, char *path, size_t n);
+/**
+ * cg_proc_path() - the cgroup of @pidfd's process in the primary hierarchy, as
+ * /proc/PID/cgroup shows it (read through proc_pidfd_procdir(), never by number)
+ *
+ * Return: 0; -ESRCH when the process has exited.
+ */
+int cg_proc_path(const Cgfs *cg, int pidfd, char *path, size_t n);
+
+typedef struct CgKill {
+        int sig;
+        pid_t except;   /* spare this process (0: none); implies one by one, no cgroup.kill */
+        uid_t as_uid;   /* (uid_t)-1: root's authority; else only processes this uid could
+                           signal itself (its real or saved uid), as kill(2) decides */
+        unsigned n_signalled, n_refused; /* out */
+} CgKill;
+
+/**
+ * cg_kill_as() - signal the processes of a subtree with the caller's authority
+ *
+ * SIGKILL of a whole v2 subtree goes through cgroup.kill, which the kernel lets the owner of
+ * a delegated subtree write whoever's processes are in it. Every other signal (and every
+ * signal on v1) is sent one by one through a pidfd, after checking through that pidfd that
+ * the process is still in the subtree and that @k->as_uid may signal it.
+ */
+int cg_kill_as(const Cgfs *cg, const char *rel, CgKill *k, CgmError *e);
 
 /** cg_kill() - signal every process in the subtree; *@np = how many were signalled */
 int cg_kill(const Cgfs *cg, const char *rel, int sig, unsigned *np, CgmError *e);
@@ -85,6 +120,15 @@ int cg_kill_except(const Cgfs *cg, const char *rel, int sig, pid_t except, unsig
 
 /** cg_freeze() - freeze (@freeze) or thaw the subtree */
 int cg_freeze(const Cgfs *cg, const char *rel, bool freeze, CgmError *e);
+
+/**
+ * cg_freeze_as() - cg_freeze() with the authority of @as_uid ((uid_t)-1: root's)
+ *
+ * On v2 the owner of a delegated subtree may write cgroup.freeze itself, so nothing more is
+ * checked. The v1 freezer has no delegation model: freezing is refused with
+ * PermissionDenied while the subtree holds a process @as_uid could not signal.
+ */
+int cg_freeze_as(const Cgfs *cg, const char *rel, bool freeze, uid_t as_uid, CgmError *e);
 
 typedef struct CgCounter {
         const char *name;

@@ -32,6 +32,7 @@ typedef struct Manager {
 
         Peer *peers;         /* every live connection */
         Peer *pending;       /* connections with messages queued for dispatch */
+        Peer *paused;        /* connections not served until they read their replies */
         unsigned n_peers;
         uint64_t next_peer_id;
         UidCharge *charges[MANAGER_CHARGE_BUCKETS];
@@ -54,5 +55,10 @@ typedef struct Manager {
         unsigned requests_per_second; /* per non-root uid */
         unsigned creates_per_second;  /* per non-root uid */
         unsigned connections_per_uid;
+        unsigned connections_max;     /* all uids together, from RLIMIT_NOFILE */
+        uint64_t n_accepted;          /* connections accepted so far (refused ones too) */
+        LoopSource accept_timer;      /* resumes accepting after a failed accept */
+        void *accept_paused;          /* the listening socket's watch while paused */
+        uint64_t refused_logged_ns;   /* last log of a refusal for the global limit */
         unsigned long userns_ino; /* the initial user namespace, to recognise real root */
 } Manager;

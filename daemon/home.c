@@ -7,6 +7,12 @@
  * root inside a container, can mark a directory as someone's home; and the mark vanishes
  * with the directory. After a restart the registry is rebuilt by one walk of the base.
  *
+ * Who made a home is marked the same way. A home OpenSession made carries
+ * trusted.cgm.origin = "login": it takes the policy's limits at every login and is removed
+ * after its last session. A home without that mark was made by root (Create, then Chown):
+ * it keeps the limits root gave it and is never removed by a logout. Chown removes the mark,
+ * so delegating a login's home again makes it root's.
+ *
  * The registry itself is a small array: it is consulted once per request by uid, and there
  * is one entry per delegated user. A hash would be the next step past some thousands of
  * homes.
@@ -53,7 +59,18 @@ static int home_read_mark(int dirfd, uid_t *uidp)
         return 0;
 }
 
-static int home_add(HomeRegistry *reg, uid_t uid, const char *rel)
+static bool home_fd_is_login(int dirfd)
+{
+        char val[16];
+        ssize_t l = fgetxattr(dirfd, CGM_XATTR_ORIGIN, val, sizeof(val) - 1);
+
+        if (l < 0)
+                return false;
+        val[l] = '\0';
+        return strcmp(val, CGM_HOME_ORIGIN_LOGIN) == 0;
+}
+
+static int home_add(HomeRegistry *reg, uid_t uid, const char *rel, bool login)
 {
         char *p;
 
@@ -68,7 +85,7 @@ static int home_add(HomeRegistry *reg, uid_t uid, const char *rel)
         p = strdup(rel);
         if (!p)
                 return -ENOMEM;
-        reg->homes[reg->n++] = (Home){ .uid = uid, .path = p };
+        reg->homes[reg->n++] = (Home){ .uid = uid, .path = p, .login = login };
         return 0;
 }
 
@@ -89,7 +106,7 @@ static int home_walk(HomeRegistry *reg, const Cgfs *cg, const char *rel, unsigne
                                     (unsigned)uid, home_lookup(reg, uid), rel);
                         return 0;
                 }
-                return home_add(reg, uid, rel);
+                return home_add(reg, uid, rel, home_fd_is_login(fd));
         }
         if (depth >= CGM_DEPTH_MAX)
                 return 0;
@@ -126,12 +143,48 @@ void home_registry_deinit(HomeRegistry *reg)
         *reg = (HomeRegistry)HOME_REGISTRY_NULL;
 }
 
-const char *home_lookup(const HomeRegistry *reg, uid_t uid)
+const Home *home_find(const HomeRegistry *reg, uid_t uid)
 {
         for (size_t i = 0; i < reg->n; i++)
                 if (reg->homes[i].uid == uid)
-                        return reg->homes[i].path;
+                        return &reg->homes[i];
         return NULL;
+}
+
+const char *home_lookup(const HomeRegistry *reg, uid_t uid)
+{
+        const Home *h = home_find(reg, uid);
+        return h ? h->path : NULL;
+}
+
+const char *home_lookup_live(HomeRegistry *reg, const Cgfs *cg, uid_t uid)
+{
+        const char *path = home_lookup(reg, uid);
+        _cleanup_close_ int fd = -1;
+        uid_t marked;
+
+        if (!path)
+                return NULL;
+        /* Root may remove a home (or its parent) in cgroupfs behind the daemon's back; a stale
+         * entry would then refuse that user everything, logins included, until a restart. */
+        fd = cgfs_openat(cg, cg->primary, path, NULL, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0 && home_read_mark(fd, &marked) == 0 && marked == uid)
+                return path;
+        if (fd >= 0 || fd == -ENOENT || fd == -ENOTDIR) {
+                log_warning("the home `%s` of uid %u is gone (removed outside cgmd); forgetting it",
+                            path, (unsigned)uid);
+                home_forget_below(reg, path);
+                return NULL;
+        }
+        return path; /* cannot tell (out of fds?): keep what we know */
+}
+
+void home_registry_prune(HomeRegistry *reg, const Cgfs *cg)
+{
+        /* Backwards: home_lookup_live() may drop the entry it checks (and those below it). */
+        for (size_t i = reg->n; i-- > 0;)
+                if (i < reg->n)
+                        (void)home_lookup_live(reg, cg, reg->homes[i].uid);
 }
 
 static int home_chown_v2(const Cgfs *cg, const char *rel, uid_t uid, CgmError *e)
@@ -154,9 +207,16 @@ static int home_chown_v2(const Cgfs *cg, const char *rel, uid_t uid, CgmError *e
 
 int home_delegate(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid, CgmError *e)
 {
+        return home_delegate_as(reg, cg, rel, uid, HOME_ORIGIN_ADMIN, e);
+}
+
+int home_delegate_as(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
+                     HomeOrigin origin, CgmError *e)
+{
         _cleanup_close_ int fd = -1;
         const char *old = home_lookup(reg, uid);
         char val[32];
+        bool login;
         int r;
 
         if (old && strcmp(old, rel) != 0)
@@ -177,6 +237,13 @@ int home_delegate(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
         fd = cgfs_openat(cg, cg->primary, rel, NULL, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return cgm_error_set(e, fd, NULL, "cannot open `%s`: %s", rel, strerror(-fd));
+        /* The origin before the home mark: a home is never a login's by mistake. */
+        if (origin == HOME_ORIGIN_LOGIN &&
+            fsetxattr(fd, CGM_XATTR_ORIGIN, CGM_HOME_ORIGIN_LOGIN, strlen(CGM_HOME_ORIGIN_LOGIN),
+                      0) < 0)
+                return cgm_error_set(e, -errno, CGM_ERR_NOT_SUPPORTED,
+                                     "cannot mark `%s` as made by a login (xattr %s): %m", rel,
+                                     CGM_XATTR_ORIGIN);
         /* Mark first, chown second: a failure in between leaves a root-owned home that the
          * next Chown completes, never a user-owned directory that is nobody's home. */
         snprintf(val, sizeof(val), "%u", (unsigned)uid);
@@ -191,13 +258,25 @@ int home_delegate(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
                 (void)cgfs_write(cg, cg->v2, rel, "cgroup.max.depth", val);
                 r = home_chown_v2(cg, rel, uid, e);
                 if (r < 0) {
-                        (void)fremovexattr(fd, CGM_XATTR_HOME);
+                        /* A new home is unmarked again; a home that was one stays one. */
+                        if (!old)
+                                (void)fremovexattr(fd, CGM_XATTR_HOME);
                         return r;
                 }
         }
-        if (old)
+        if (origin == HOME_ORIGIN_ADMIN && fremovexattr(fd, CGM_XATTR_ORIGIN) < 0 &&
+            errno != ENODATA)
+                return cgm_error_set(e, -errno, NULL,
+                                     "cannot mark `%s` as root's home (xattr %s): %m", rel,
+                                     CGM_XATTR_ORIGIN);
+        login = origin == HOME_ORIGIN_LOGIN || (origin == HOME_ORIGIN_KEEP && home_fd_is_login(fd));
+        if (old) {
+                for (size_t i = 0; i < reg->n; i++)
+                        if (reg->homes[i].uid == uid)
+                                reg->homes[i].login = login;
                 return 0;
-        r = home_add(reg, uid, rel);
+        }
+        r = home_add(reg, uid, rel, login);
         return r < 0 ? cgm_error_set(e, r, NULL, "out of memory") : 0;
 }
 

@@ -15,12 +15,14 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/auth.h daemon/auth.c \
 	daemon/mountinfo.h daemon/mountinfo.c \
 	daemon/cgfs.h daemon/cgfs.c \
-	daemon/cgroup.h daemon/cgroup.c \
+	daemon/cgroup.h daemon/cgroup-internal.h daemon/cgroup.c \
+	daemon/cg-proc.c daemon/cg-remove.c \
 	daemon/home.h daemon/home.c \
 	daemon/proc.h daemon/proc.c \
 	daemon/loop.h daemon/loop.c \
 	daemon/peer.h daemon/peer.c \
 	daemon/server.h daemon/server.c \
+	daemon/reply.h daemon/reply.c \
 	daemon/methods.h daemon/methods.c \
 	daemon/api-cgroup.c
 daemon_libcgmd_la_LIBADD = common/libcgmcommon.la $(DBUS_LIBS) $(LIBCAP_LIBS) -lpthread

@@ -9,6 +9,11 @@ void log_open(bool to_stderr, bool debug);
 void log_close(void);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A function that takes every line instead of syslog: tests and fuzzers check lines with it. */
+typedef void (*LogSink)(int priority, const char *line);
+/** log_set_sink() - send every line to @sink instead of syslog (NULL: back to syslog) */
+void log_set_sink(LogSink sink);
+
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)

@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 {
         Options o = { .socket = NULL, .base = NULL };
         Manager m = { .signals = LOOP_SOURCE_NULL, .peer_slot = -1, .inotify = LOOP_SOURCE_NULL,
-                      .sweep = LOOP_SOURCE_NULL };
+                      .sweep = LOOP_SOURCE_NULL, .accept_timer = LOOP_SOURCE_NULL };
         CgmError e = CGM_ERROR_NULL;
         int notify_fd = -1, r;
 

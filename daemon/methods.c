@@ -25,6 +25,7 @@
 #include "methods.h"
 #include "peer.h"
 #include "protocol.h"
+#include "reply.h"
 
 static const Method methods[] = {
         { "Ping", "", "", "", "", METHOD_ANY, false, api_ping, "Liveness check." },
@@ -181,12 +182,7 @@ static DBusHandlerResult handle_standard(DBusConnection *conn, DBusMessage *msg,
                 char *xml = introspect_xml(path ? path : "/");
                 if (!xml)
                         return DBUS_HANDLER_RESULT_NEED_MEMORY;
-                reply = dbus_message_new_method_return(msg);
-                if (reply && !dbus_message_append_args(reply, DBUS_TYPE_STRING, &xml,
-                                                       DBUS_TYPE_INVALID)) {
-                        dbus_message_unref(reply);
-                        reply = NULL;
-                }
+                reply = reply_strings(msg, 1, (const char *const[]){ xml });
                 free(xml);
                 return reply_and_unref(conn, reply);
         }
@@ -194,10 +190,8 @@ static DBusHandlerResult handle_standard(DBusConnection *conn, DBusMessage *msg,
                 return reply_and_unref(conn, dbus_message_new_method_return(msg));
         if (strcmp(iface, DBUS_INTERFACE_PEER) == 0 && strcmp(member, "GetMachineId") == 0) {
                 char *id = dbus_try_get_local_machine_id(NULL);
-                reply = id ? dbus_message_new_method_return(msg)
-                           : dbus_message_new_error(msg, DBUS_ERROR_FAILED, "no machine id");
-                if (reply && id)
-                        dbus_message_append_args(reply, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID);
+                reply = id ? reply_strings(msg, 1, (const char *const[]){ id })
+                           : reply_error(msg, DBUS_ERROR_FAILED, "no machine id");
                 dbus_free(id);
                 return reply_and_unref(conn, reply);
         }
@@ -212,23 +206,19 @@ static DBusHandlerResult handle_standard(DBusConnection *conn, DBusMessage *msg,
                 return reply_and_unref(conn, reply);
         }
         if (strcmp(iface, DBUS_INTERFACE_PROPERTIES) == 0)
-                return reply_and_unref(conn, dbus_message_new_error(msg, DBUS_ERROR_UNKNOWN_PROPERTY,
+                return reply_and_unref(conn, reply_error(msg, DBUS_ERROR_UNKNOWN_PROPERTY,
                                                                     "cgm has no properties"));
         if (strcmp(iface, DBUS_INTERFACE_DBUS) == 0) {
                 /* Bus emulation for generic tools; see the comment at the top. */
                 if (strcmp(member, "Hello") == 0) {
                         char name[32];
-                        const char *n = name;
                         snprintf(name, sizeof(name), ":1.%llu", (unsigned long long)p->id);
-                        reply = dbus_message_new_method_return(msg);
-                        if (reply)
-                                dbus_message_append_args(reply, DBUS_TYPE_STRING, &n,
-                                                         DBUS_TYPE_INVALID);
-                        return reply_and_unref(conn, reply);
+                        return reply_and_unref(conn,
+                                               reply_strings(msg, 1, (const char *const[]){ name }));
                 }
                 if (strcmp(member, "AddMatch") == 0 || strcmp(member, "RemoveMatch") == 0)
                         return reply_and_unref(conn, dbus_message_new_method_return(msg));
-                return reply_and_unref(conn, dbus_message_new_error(msg, DBUS_ERROR_NOT_SUPPORTED,
+                return reply_and_unref(conn, reply_error(msg, DBUS_ERROR_NOT_SUPPORTED,
                                                                     "cgmd is a peer, not a bus"));
         }
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
@@ -291,14 +281,14 @@ DBusHandlerResult methods_filter(DBusConnection *conn, DBusMessage *msg, void *d
                 char text[256];
                 snprintf(text, sizeof(text), "no method %s.%s on %s; see Introspect",
                          iface ? iface : "", member ? member : "", path ? path : "");
-                return reply_and_unref(conn, dbus_message_new_error(msg, DBUS_ERROR_UNKNOWN_METHOD,
+                return reply_and_unref(conn, reply_error(msg, DBUS_ERROR_UNKNOWN_METHOD,
                                                                     text));
         }
         if (!dbus_message_has_signature(msg, method->in)) {
                 char text[256];
                 snprintf(text, sizeof(text), "%s takes arguments (%s), not (%s)", method->name,
                          method->in, dbus_message_get_signature(msg));
-                return reply_and_unref(conn, dbus_message_new_error(msg, CGM_ERR_INVALID_ARGS,
+                return reply_and_unref(conn, reply_error(msg, CGM_ERR_INVALID_ARGS,
                                                                     text));
         }
         if (method->class == METHOD_ROOT && !p->principal.is_root) {
@@ -331,7 +321,7 @@ error:
         if (!e.code)
                 cgm_error_set(&e, r, NULL, "%s failed: %s", method ? method->name : "call",
                               strerror(-r));
-        return reply_and_unref(conn, dbus_message_new_error(msg,
+        return reply_and_unref(conn, reply_error(msg,
                                                             e.name ? e.name
                                                                    : cgm_errno_to_error_name(e.code),
                                                             e.msg));

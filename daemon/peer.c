@@ -88,15 +88,14 @@ static void charge_collect(Manager *m, uid_t uid)
         }
 }
 
-static unsigned long userns_of(pid_t pid)
+/* Is the process behind @pidfd in the daemon's own (the initial) user namespace? Asked
+ * through the pidfd, never of /proc/NUMBER: the number may be someone else's by now. */
+static bool in_initial_userns(Manager *m, int pidfd)
 {
-        char path[64];
-        struct stat st;
+        _cleanup_close_ int procdir = proc_pidfd_procdir(pidfd, NULL);
+        unsigned long ino = procdir >= 0 ? proc_userns_ino(procdir) : 0;
 
-        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-        if (stat(path, &st) < 0)
-                return 0;
-        return (unsigned long)st.st_ino;
+        return ino != 0 && ino == m->userns_ino;
 }
 
 int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
@@ -166,7 +165,8 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
         p->pidfd = pidfd;
         p->charge = charge;
         p->principal.uid = cred.uid;
-        p->principal.is_root = cred.uid == 0 && userns_of(cred.pid) == m->userns_ino;
+        /* Fails closed: a peer that has already exited is not root. */
+        p->principal.is_root = cred.uid == 0 && in_initial_userns(m, pidfd);
         p->next = m->peers;
         if (m->peers)
                 m->peers->prev = p;
@@ -196,7 +196,16 @@ void peer_free(Peer *p)
                 if (*q)
                         *q = p->next_pending;
         }
+        if (p->is_paused) {
+                Peer **q = &m->paused;
+                while (*q && *q != p)
+                        q = &(*q)->next_paused;
+                if (*q)
+                        *q = p->next_paused;
+                p->charge->n_paused--;
+        }
         m->n_peers--;
+        p->charge->queued_bytes -= p->queued;
         p->charge->n_connections--;
         charge_collect(m, p->charge->uid);
         safe_close(p->pidfd);
@@ -217,6 +226,16 @@ int peer_charge_request(Peer *p, bool create)
         if (create)
                 c->create_tokens -= 1;
         return 0;
+}
+
+bool peer_should_log_global(Manager *m)
+{
+        uint64_t now = now_ns();
+
+        if (now - m->refused_logged_ns < 10000000000ull)
+                return false;
+        m->refused_logged_ns = now;
+        return true;
 }
 
 bool peer_should_log_refusal(Peer *p)

@@ -18,12 +18,17 @@ struct UidCharge {
         double create_tokens;
         uint64_t refilled_ns;
         uint64_t logged_ns; /* last time a refusal for this uid was logged */
+        long queued_bytes;  /* unread replies of all its connections, as last measured */
+        unsigned n_paused;  /* its connections paused for not reading their replies */
 };
 
 struct Peer {
         Peer *next, *prev;
         Peer *next_pending;
         bool is_pending;
+        Peer *next_paused; /* on Manager.paused while it does not read its replies */
+        bool is_paused;
+        long queued;       /* bytes of unread replies charged to its uid */
         Manager *manager;
         DBusConnection *conn;
         uint64_t id;
@@ -58,6 +63,9 @@ bool peer_in_group(const Peer *p, gid_t gid);
 
 /** peer_charges_free() - drop the charges of uids with no connection left (at exit) */
 void peer_charges_free(Manager *m);
+
+/** peer_should_log_global() - rate limit for refusals that concern no uid: once per 10 s */
+bool peer_should_log_global(Manager *m);
 
 /** peer_should_log_refusal() - rate limit for refusal logs: once per uid per 10 s */
 bool peer_should_log_refusal(Peer *p);

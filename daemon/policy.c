@@ -19,7 +19,9 @@
  * io.max lines.
  *
  * The parser is pure (no NSS, no cgroupfs) so that `cgm policy check` runs it without the
- * daemon, and so that the unit tests can feed it hostile text.
+ * daemon, and so that the unit tests and tests/fuzz/fuzz-policy.c can feed it hostile text.
+ * A message quotes the file's text only through cgm_quote(): it is logged, and it is the text
+ * of the Reload error on D-Bus, which must be UTF-8 and cannot carry a forged log line.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -33,9 +35,17 @@
 #include "keys.h"
 #include "policy.h"
 #include "protocol.h"
+#include "text.h"
 #include "units.h"
 
 #define POLICY_LINE_MAX 4096
+#define POLICY_QUOTE_MAX 100 /* a quoted piece of the file in a message, "..." when cut */
+
+/* @s made printable for a message (cgm_quote into @buf of POLICY_QUOTE_MAX bytes). */
+static const char *q(const char *s, char *buf)
+{
+        return cgm_quote(s, SIZE_MAX, buf, POLICY_QUOTE_MAX);
+}
 
 typedef enum OptionType { OPT_STRING, OPT_BOOL, OPT_UINT, OPT_NAMES } OptionType;
 
@@ -128,14 +138,14 @@ static int option_set(Policy *p, const OptionDef *d, const char *value, const ch
 {
         PolicyOption *o = option_at(p, d);
         uint64_t v;
-        char why[160];
+        char why[160], qb[POLICY_QUOTE_MAX];
 
         switch (d->type) {
         case OPT_BOOL:
                 if (strcmp(value, "yes") && strcmp(value, "no") && strcmp(value, "true") &&
                     strcmp(value, "false") && strcmp(value, "1") && strcmp(value, "0"))
                         return cgm_error_set(e, -EINVAL, NULL, "%s: %s takes yes or no, not `%s`",
-                                             where, d->name, value);
+                                             where, d->name, q(value, qb));
                 value = (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
                                 ? "yes"
                                 : "no";
@@ -153,7 +163,7 @@ static int option_set(Policy *p, const OptionDef *d, const char *value, const ch
                 for (char *n = strtok_r(copy, " \t,", &save); n; n = strtok_r(NULL, " \t,", &save))
                         if (strcmp(n, "*") != 0 && !name_ok(n))
                                 return cgm_error_set(e, -EINVAL, NULL, "%s: %s: bad user name `%s`",
-                                                     where, d->name, n);
+                                                     where, d->name, q(n, qb));
                 break;
         }
         case OPT_STRING:
@@ -170,7 +180,7 @@ static int option_set(Policy *p, const OptionDef *d, const char *value, const ch
                                              where);
                 if (strcmp(d->name, "admin_group") == 0 && *value && !name_ok(value))
                         return cgm_error_set(e, -EINVAL, NULL, "%s: bad group name `%s`", where,
-                                             value);
+                                             q(value, qb));
                 if (strlen(value) >= sizeof(o->value))
                         return cgm_error_set(e, -E2BIG, NULL, "%s: %s is too long", where,
                                              d->name);
@@ -195,6 +205,7 @@ static int section_open(Policy *p, const char *header, const char *where, unsign
         PolicySectionKind kind;
         const char *name = "";
         PolicySection *s;
+        char qb[POLICY_QUOTE_MAX];
 
         if (strcmp(header, "default") == 0)
                 kind = POLICY_DEFAULT;
@@ -206,14 +217,15 @@ static int section_open(Policy *p, const char *header, const char *where, unsign
                 return cgm_error_set(e, -EINVAL, NULL,
                                      "%s: unknown section `[%s]` (known: global, default, "
                                      "group:NAME, user:NAME)",
-                                     where, header);
+                                     where, q(header, qb));
         if (kind != POLICY_DEFAULT && !name_ok(name))
-                return cgm_error_set(e, -EINVAL, NULL, "%s: bad name in `[%s]`", where, header);
+                return cgm_error_set(e, -EINVAL, NULL, "%s: bad name in `[%s]`", where,
+                                     q(header, qb));
         s = section_find(p, kind, name);
         if (s && s->file_index == file_index)
                 return cgm_error_set(e, -EINVAL, NULL,
                                      "%s: section `[%s]` is already defined at %s; merge the two",
-                                     where, header, s->source);
+                                     where, q(header, qb), s->source);
         if (!s) {
                 if (p->n_sections >= CGM_POLICY_SECTIONS_MAX)
                         return cgm_error_set(e, -E2BIG, NULL,
@@ -237,7 +249,7 @@ static int section_open(Policy *p, const char *header, const char *where, unsign
 static int section_set(PolicySection *s, const char *key, const char *value, const char *where,
                        CgmError *e)
 {
-        char canon[256], why[256];
+        char canon[256], why[256], qb[POLICY_QUOTE_MAX];
         PolicyValue *v = NULL;
         int r;
 
@@ -254,7 +266,7 @@ static int section_set(PolicySection *s, const char *key, const char *value, con
                 if (colon && wcolon && colon - v->source == wcolon - where &&
                     strncmp(v->source, where, (size_t)(colon - v->source)) == 0)
                         return cgm_error_set(e, -EINVAL, NULL, "%s: `%s` is already set at %s",
-                                             where, key, v->source);
+                                             where, q(key, qb), v->source);
         } else {
                 PolicyValue *nv;
                 if (s->n_values >= 64)
@@ -294,6 +306,7 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e)
 
         while (*t) {
                 char buf[POLICY_LINE_MAX + 1], where[POLICY_SOURCE_MAX], *line, *eq, *key, *value;
+                char qb[POLICY_QUOTE_MAX];
                 size_t l = strcspn(t, "\n");
 
                 lineno++;
@@ -311,8 +324,8 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e)
                         char *close = strchr(line, ']');
                         if (!close || *trim(close + 1))
                                 return cgm_error_set(e, -EINVAL, NULL,
-                                                     "%s: malformed section header `%.80s`", where,
-                                                     line);
+                                                     "%s: malformed section header `%s`", where,
+                                                     q(line, qb));
                         *close = '\0';
                         line = trim(line + 1);
                         if (strcmp(line, "global") == 0) {
@@ -327,8 +340,8 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e)
                 eq = strchr(line, '=');
                 if (!eq)
                         return cgm_error_set(e, -EINVAL, NULL,
-                                             "%s: expected `key = value`, got `%.80s`", where,
-                                             line);
+                                             "%s: expected `key = value`, got `%s`", where,
+                                             q(line, qb));
                 *eq = '\0';
                 key = trim(line);
                 value = trim(eq + 1);
@@ -349,13 +362,13 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e)
                         }
                 if (r == -ENOENT)
                         return cgm_error_set(e, -EINVAL, NULL,
-                                             "%s: unknown option `%.64s` (options: base, socket, "
+                                             "%s: unknown option `%s` (options: base, socket, "
                                              "kill_on_logout, kill_exempt, linger, exclude, "
                                              "admin_group, max_cgroups_per_user, "
                                              "requests_per_second, creates_per_second, "
                                              "connections_per_uid, nss_timeout_ms; limits go in "
                                              "[default], [group:NAME] or [user:NAME])",
-                                             where, key);
+                                             where, cgm_quote(key, SIZE_MAX, qb, 48));
                 if (r < 0)
                         return r;
         }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,7 +69,8 @@ bool proc_pidfd_alive(int pidfd)
         return poll(&p, 1, 0) == 0;
 }
 
-static int proc_status_ids(pid_t pid, const char *field, unsigned *real, unsigned *eff)
+static int proc_status_ids(pid_t pid, const char *field, unsigned *real, unsigned *eff,
+                           unsigned *saved)
 {
         char path[64], line[256];
         _cleanup_fclose_ FILE *f = NULL;
@@ -80,7 +82,7 @@ static int proc_status_ids(pid_t pid, const char *field, unsigned *real, unsigne
                 return -errno == -ENOENT ? -ESRCH : -errno;
         while (fgets(line, sizeof(line), f))
                 if (strncmp(line, field, fl) == 0 &&
-                    sscanf(line + fl, "%u %u", real, eff) == 2)
+                    sscanf(line + fl, "%u %u %u", real, eff, saved) == 3)
                         return 0;
         return -EIO;
 }
@@ -90,8 +92,8 @@ int proc_pidfd_info(int pidfd, ProcInfo *info)
         struct cgm_pidfd_info pi = { .mask = CGM_PIDFD_INFO_PID | CGM_PIDFD_INFO_CREDS };
         char path[64], line[128];
         _cleanup_fclose_ FILE *f = NULL;
-        unsigned ru, eu, rg, eg;
-        long pid = -1;
+        unsigned ru, eu, su, rg, eg, sg;
+        long pid = -2;
         int r;
 
         *info = (ProcInfo){ 0 };
@@ -99,7 +101,7 @@ int proc_pidfd_info(int pidfd, ProcInfo *info)
                 if (!(pi.mask & CGM_PIDFD_INFO_CREDS) || pi.pid == 0)
                         return -ESRCH;
                 *info = (ProcInfo){ .pid = (pid_t)pi.pid, .ruid = pi.ruid, .euid = pi.euid,
-                                    .rgid = pi.rgid, .egid = pi.egid };
+                                    .suid = pi.suid, .rgid = pi.rgid, .egid = pi.egid };
                 return 0;
         }
         if (errno != ENOTTY && errno != EINVAL)
@@ -113,34 +115,143 @@ int proc_pidfd_info(int pidfd, ProcInfo *info)
         while (fgets(line, sizeof(line), f))
                 if (strncmp(line, "Pid:", 4) == 0)
                         pid = strtol(line + 4, NULL, 10);
-        if (pid < 0)
-                return -EBADF; /* not a pidfd */
-        if (pid == 0)
-                return -ESRCH;
-        r = proc_status_ids((pid_t)pid, "Uid:", &ru, &eu);
+        if (pid == -2)
+                return -EBADF; /* no "Pid:" line: not a pidfd */
+        if (pid <= 0)
+                return -ESRCH; /* 0 or -1: reaped (the daemon sees every pid namespace) */
+        r = proc_status_ids((pid_t)pid, "Uid:", &ru, &eu, &su);
         if (r == 0)
-                r = proc_status_ids((pid_t)pid, "Gid:", &rg, &eg);
+                r = proc_status_ids((pid_t)pid, "Gid:", &rg, &eg, &sg);
         if (r < 0)
                 return r;
         if (!proc_pidfd_alive(pidfd))
                 return -ESRCH; /* the status we read may belong to a recycled pid */
-        *info = (ProcInfo){ .pid = (pid_t)pid, .ruid = ru, .euid = eu, .rgid = rg, .egid = eg };
+        *info = (ProcInfo){ .pid = (pid_t)pid, .ruid = ru, .euid = eu, .suid = su, .rgid = rg,
+                            .egid = eg };
         return 0;
 }
 
-int proc_read_cgroup(pid_t pid, char *buf, size_t n)
+bool proc_pidfd_exited(int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+        return poll(&p, 1, 0) != 0;
+}
+
+/* The pid a pidfd names, from fdinfo ("Pid: N"; 0 once reaped, -1 in another pid namespace). */
+static int pidfd_pid(int pidfd, pid_t *pidp)
+{
+        char path[64], line[128];
+        _cleanup_fclose_ FILE *f = NULL;
+        long pid = -2;
+
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        f = fopen(path, "re");
+        if (!f)
+                return -EBADF;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "Pid:", 4) == 0)
+                        pid = strtol(line + 4, NULL, 10);
+        if (pid == -2)
+                return -EBADF; /* not a pidfd */
+        if (pid <= 0)
+                return -ESRCH;
+        *pidp = (pid_t)pid;
+        return 0;
+}
+
+int proc_pidfd_procdir(int pidfd, pid_t *pidp)
 {
         char path[64];
-        _cleanup_close_ int fd = -1;
-        ssize_t l;
+        pid_t pid;
+        int fd, r;
 
-        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        r = pidfd_pid(pidfd, &pid);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+        fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? -ESRCH : -errno;
-        l = read(fd, buf, n - 1);
-        if (l < 0)
-                return -errno;
-        buf[l] = '\0';
+        /* Still alive after the open: the number was not reused, the directory is this one's. */
+        if (!proc_pidfd_alive(pidfd)) {
+                close(fd);
+                return -ESRCH;
+        }
+        if (pidp)
+                *pidp = pid;
+        return fd;
+}
+
+static int read_at(int dirfd, const char *file, char *buf, size_t n)
+{
+        _cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+        size_t o = 0;
+        ssize_t l;
+
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        while (o + 1 < n && (l = read(fd, buf + o, n - 1 - o)) != 0) {
+                if (l < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == ESRCH ? -ESRCH : -errno;
+                }
+                o += (size_t)l;
+        }
+        buf[o] = '\0';
         return 0;
+}
+
+int proc_read_cgroup(int procdir, char *buf, size_t n)
+{
+        return read_at(procdir, "cgroup", buf, n);
+}
+
+unsigned long proc_userns_ino(int procdir)
+{
+        struct stat st;
+
+        if (fstatat(procdir, "ns/user", &st, 0) < 0)
+                return 0;
+        return (unsigned long)st.st_ino;
+}
+
+/* Field @want (1-based, as in proc(5)) of @procdir's stat file. */
+static int stat_field(int procdir, int want, unsigned long long *v)
+{
+        char buf[1024], *p;
+        int r = read_at(procdir, "stat", buf, sizeof(buf));
+
+        if (r < 0)
+                return r;
+        /* "PID (COMM) S PPID ..." where COMM may hold spaces and parentheses: start after the
+         * last ')', before field 3. */
+        p = strrchr(buf, ')');
+        if (!p)
+                return -EIO;
+        p++;
+        for (int field = 3; field <= want; field++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return -EIO;
+                p++;
+        }
+        *v = strtoull(p, NULL, 10);
+        return 0;
+}
+
+int proc_start_time(int procdir, unsigned long long *ticksp)
+{
+        return stat_field(procdir, 22, ticksp);
+}
+
+int proc_parent_pid(int procdir, pid_t *ppidp)
+{
+        unsigned long long v;
+        int r = stat_field(procdir, 4, &v);
+
+        if (r == 0)
+                *ppidp = (pid_t)v;
+        return r;
 }

@@ -9,7 +9,7 @@
 
 typedef struct ProcInfo {
         pid_t pid; /* in the daemon's pid namespace; 0 when the process is gone */
-        uid_t ruid, euid;
+        uid_t ruid, euid, suid;
         gid_t rgid, egid;
 } ProcInfo;
 
@@ -27,8 +27,37 @@ int proc_pidfd_info(int pidfd, ProcInfo *info);
 /** proc_pidfd_alive() - true while the process (or its zombie) still exists */
 bool proc_pidfd_alive(int pidfd);
 
-/** proc_read_cgroup() - contents of /proc/@pid/cgroup */
-int proc_read_cgroup(pid_t pid, char *buf, size_t n);
+/**
+ * proc_pidfd_exited() - true once the process has exited, also while it is a zombie that its
+ * parent has not reaped (a pidfd turns readable then); a zombie cannot be moved or signalled
+ */
+bool proc_pidfd_exited(int pidfd);
+
+/**
+ * proc_pidfd_procdir() - a /proc/PID directory fd for the process behind @pidfd
+ *
+ * Opens /proc/PID for the pid the pidfd names and then checks that the pidfd's process is
+ * still alive: a pid is not reused before its process is reaped, so the directory opened is
+ * that process's. Reads through the fd afterwards either concern that process or fail; they
+ * never show a process that took the number over later. Nothing in the daemon reads
+ * /proc/NUMBER by number alone.
+ *
+ * Return: the directory fd (O_PATH); -ESRCH when the process has exited; -EBADF when @pidfd is
+ * not a pidfd.
+ */
+int proc_pidfd_procdir(int pidfd, pid_t *pidp);
+
+/** proc_read_cgroup() - contents of @procdir's cgroup file (see proc_pidfd_procdir()) */
+int proc_read_cgroup(int procdir, char *buf, size_t n);
+
+/** proc_userns_ino() - inode of the user namespace of the process at @procdir; 0 on error */
+unsigned long proc_userns_ino(int procdir);
+
+/** proc_start_time() - start time (clock ticks after boot) of the process at @procdir */
+int proc_start_time(int procdir, unsigned long long *ticksp);
+
+/** proc_parent_pid() - the parent's pid of the process at @procdir */
+int proc_parent_pid(int procdir, pid_t *ppidp);
 
 /** proc_pidfd_open() - pidfd_open(2) with CLOEXEC semantics (pidfds are always CLOEXEC) */
 int proc_pidfd_open(pid_t pid);

@@ -18,6 +18,15 @@
  * When a user's last session leaf goes, so does the home — unless the user lingers, or the
  * home still holds processes in some child (a build left running with nohup): then the home
  * is watched and removed when it empties.
+ *
+ * Cleanup removes only what OpenSession made. A home root made and delegated (Create, then
+ * Chown; any name, "homeB") is used as it is by that user's logins, which put their leaves
+ * into it; it keeps the limits root gave it (the policy is not written into it) and it stays
+ * after the last session. Only a home a login made (<base>/user-UID, marked with
+ * trusted.cgm.origin = "login", home.c) takes the policy's limits and goes with its last
+ * session. Likewise a login takes over an existing session-ID directory only when it is a
+ * session leaf (marked) that is empty; any other directory of that name is left alone and
+ * the login gets another id.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -197,6 +206,13 @@ static void home_after_session(Manager *m, uid_t uid, const char *user)
 
         if (!home || sessions_of_uid(m, uid) > 0)
                 return;
+        if (!home_find(&m->homes, uid)->login) {
+                api_of(m, home, api, sizeof(api));
+                log_info("the last session of uid %u ended; its home `%s` was made by root, not "
+                         "by a login, and stays",
+                         (unsigned)uid, api);
+                return;
+        }
         if (*user && policy_list_has(&m->policy->linger, user))
                 return;
         snprintf(rel, sizeof(rel), "%s", home);
@@ -380,14 +396,15 @@ int sessions_init(Manager *m, CgmError *e)
                 (void)cg_walk(&m->cgfs, m->homes.homes[i].path, false, scan_visit, &c, &ignored);
         }
         /* Resume cleanup: whatever emptied while the daemon was down goes now, and so do the
-         * homes of logins (marked with the user's name) whose last session is gone. */
+         * homes logins made whose last session is gone. */
         sessions_check_all(m);
         for (size_t i = m->homes.n; i-- > 0;) {
                 char user[256];
                 uid_t uid = m->homes.homes[i].uid;
+                if (!m->homes.homes[i].login || sessions_of_uid(m, uid))
+                        continue; /* root's homes stay; so do homes in use */
                 home_user_name(m, m->homes.homes[i].path, user, sizeof(user));
-                if (*user && !sessions_of_uid(m, uid))
-                        home_after_session(m, uid, user);
+                home_after_session(m, uid, user);
         }
         return 0;
 }
@@ -410,10 +427,21 @@ void sessions_deinit(Manager *m)
 
 int session_apply_limits(Manager *m, const char *home, const NssLookup *who)
 {
+        const Home *h = home_find(&m->homes, who->uid);
         PolicyLimits lim;
         const char *groups[NSS_GROUPS_MAX];
         char api[CGM_PATH_MAX + 1100];
         int failed = 0;
+
+        if (!h || !h->login || strcmp(h->path, home) != 0) {
+                /* Root made this home and set its limits by hand: a login does not overwrite
+                 * them with the policy's. */
+                api_of(m, home, api, sizeof(api));
+                log_debug("policy for %s: `%s` is a home root made; its limits stay as root set "
+                          "them",
+                          who->user, api);
+                return 0;
+        }
 
         for (size_t i = 0; i < who->n_groups; i++)
                 groups[i] = who->groups[i];
@@ -449,6 +477,20 @@ int session_apply_limits(Manager *m, const char *home, const NssLookup *who)
         return failed;
 }
 
+/* May a login use @leaf? When it does not exist, or is an empty session leaf (marked) that
+ * a session of an earlier daemon left; never a directory someone else made with that name. */
+static bool leaf_is_free(Manager *m, const char *leaf)
+{
+        _cleanup_close_ int fd = cgfs_openat(&m->cgfs, m->cgfs.primary, leaf, NULL,
+                                             O_RDONLY | O_DIRECTORY);
+
+        if (fd == -ENOENT)
+                return true;
+        if (fd < 0 || fgetxattr(fd, CGM_XATTR_SESSION, NULL, 0) < 0)
+                return false;
+        return !subtree_populated(m, leaf);
+}
+
 /* Delegate a leaf: the directory and the kernel's delegatable files, on v2 only. */
 static int leaf_delegate(Manager *m, const char *rel, uid_t uid, const char *id, CgmError *e)
 {
@@ -481,14 +523,17 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
                  char *idp, size_t id_size, char *pathp, size_t path_size, CgmError *e)
 {
         char home[CGM_PATH_MAX + 1], leaf[CGM_PATH_MAX + 1], id[CGM_NAME_MAX + 1], name[80];
-        const char *existing = home_lookup(&m->homes, who->uid);
+        const char *existing = home_lookup_live(&m->homes, &m->cgfs, who->uid);
         Session *s;
         int r;
 
-        /* The home: made and delegated on the first login, limits refreshed on every one. */
+        /* The home: the uid's home when it has one, whoever made it and whatever its name
+         * (a home root made by hand is used as it is); else user-UID, made and delegated on
+         * the first login and marked as a login's. */
         if (existing)
                 snprintf(home, sizeof(home), "%s", existing);
         else {
+                bool made = false;
                 snprintf(home, sizeof(home), "user-%u", (unsigned)who->uid);
                 r = cg_exists(&m->cgfs, home, NULL);
                 if (r < 0) {
@@ -496,10 +541,19 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
                         if (r < 0)
                                 return cgm_error_prefix(e, "cannot create the home of %s: ",
                                                         who->user);
+                        made = true;
                 }
-                r = home_delegate(&m->homes, &m->cgfs, home, who->uid, e);
-                if (r < 0)
+                /* A user-UID that was there already is adopted as it is: root's if root made
+                 * it, a login's if a login did (and the daemon died before it was marked). */
+                r = home_delegate_as(&m->homes, &m->cgfs, home, who->uid,
+                                     made ? HOME_ORIGIN_LOGIN : HOME_ORIGIN_KEEP, e);
+                if (r < 0) {
+                        if (made) {
+                                CgmError ignored = CGM_ERROR_NULL;
+                                (void)cg_remove(&m->cgfs, home, true, false, &ignored);
+                        }
                         return cgm_error_prefix(e, "cannot delegate the home of %s: ", who->user);
+                }
         }
         {
                 _cleanup_close_ int fd = cgfs_openat(&m->cgfs, m->cgfs.primary, home, NULL,
@@ -515,17 +569,18 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
                 snprintf(name, sizeof(name), "session-%s", xdg_id);
                 snprintf(leaf, sizeof(leaf), "%s/%s", home, name);
                 if (cgm_name_check(name, NULL, 0) == 0 && !session_find(m, xdg_id) &&
-                    (cg_exists(&m->cgfs, leaf, NULL) < 0 || !subtree_populated(m, leaf)))
+                    leaf_is_free(m, leaf))
                         snprintf(id, sizeof(id), "%s", xdg_id);
         }
         if (!*id)
-                do
+                do {
                         snprintf(id, sizeof(id), "c%llu", (unsigned long long)m->next_session_serial++);
-                while (session_find(m, id));
+                        snprintf(leaf, sizeof(leaf), "%s/session-%s", home, id);
+                } while (session_find(m, id) || cg_exists(&m->cgfs, leaf, NULL) == 0);
         snprintf(leaf, sizeof(leaf), "%s/session-%s", home, id);
         r = cg_exists(&m->cgfs, leaf, NULL) == 0 ? 0 : cg_create(&m->cgfs, leaf, (uid_t)-1, NULL, 0, e);
         if (r < 0)
-                return cgm_error_prefix(e, "cannot create the session leaf: ");
+                return cgm_error_prefix(e, "cannot create the session leaf");
         r = leaf_delegate(m, leaf, who->uid, id, e);
         if (r == 0)
                 r = cg_move_pidfd(&m->cgfs, leaf, pidfd, pid, e);

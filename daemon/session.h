@@ -20,6 +20,8 @@ struct Session {
         char rel[CGM_PATH_MAX + 1];
         int wd; /* inotify watch on its cgroup.events, -1 */
         bool closed;
+        pid_t opener_pid; /* the process that opened it (0 after a daemon restart) ... */
+        unsigned long long opener_start; /* ... and its start time: the pid is not trusted alone */
 };
 
 /* A home whose last session is gone but which still holds processes (a user's background
@@ -44,9 +46,11 @@ void sessions_deinit(Manager *m);
  * @pidfd:  the process to move into the new leaf (the PAM caller)
  * @idp, @pathp: the session id and the leaf's API path
  *
- * Creates the home <base>/user-UID if missing and delegates it, applies the policy's limits to
- * it (also when it existed: a login refreshes them), creates and delegates the leaf, marks it,
- * moves the process in and starts watching it.
+ * Uses the uid's home when it has one (also one root made by hand under any name); else
+ * creates <base>/user-UID, delegates it and marks it as a login's. Applies the policy's limits
+ * to a login's home (also when it existed: a login refreshes them), never to one root made.
+ * Creates and delegates the leaf (never taking over a directory that is not an empty session
+ * leaf), marks it, moves the process in and starts watching it.
  *
  * Return: 0; negative errno with @e.
  */
@@ -55,8 +59,8 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
 
 /**
  * session_close() - end session @id: kill its processes (all but @caller, the PAM process)
- * if the policy says so, remove the
- * leaf when empty (now or later), and the home after its last session
+ * if the policy says so, remove the leaf when empty (now or later), and the home after its
+ * last session if a login made it
  *
  * Return: 0; -ENOENT when no such session exists.
  */
@@ -65,6 +69,7 @@ int session_close(Manager *m, const char *id, pid_t caller, CgmError *e);
 /**
  * session_apply_limits() - write the policy's limits for @who into its home
  *
+ * Only into a home a login made: a home root made keeps what root set (nothing is written).
  * A key the host cannot apply (a controller it lacks) is logged and skipped: a login is never
  * refused for that. Return: the number of keys that failed.
  */

@@ -10,4 +10,5 @@ dist_man_MANS += \
 EXTRA_DIST += \
 	docs/design.md \
 	docs/api.md \
-	docs/security.md
+	docs/security.md \
+	docs/fuzzing.md

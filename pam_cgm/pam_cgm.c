@@ -19,6 +19,15 @@
  * fail=closed the session is refused, except for uid 0: root is never locked out by this
  * module, so that an administrator can always log in to repair a broken cgmd.
  *
+ * Nothing here waits longer than timeout=: each hook has one deadline, which connecting,
+ * authenticating and the call share (connect_daemon()), and the connect itself is bounded even
+ * when the daemon's listen queue is full (libcgm). The module asks NSS nothing: a lookup of the
+ * user is what hangs when a directory (LDAP, SSSD) does, and a lookup cannot be abandoned
+ * safely inside someone else's process (a thread left in NSS holds its locks into the next
+ * fork of the application). The daemon resolves the user itself, on workers with a deadline,
+ * and says when NSS does not know it (PAM_USER_UNKNOWN). The one fact needed here, whether the
+ * user is root, comes from /etc/passwd alone (user_is_root()).
+ *
  * The module runs inside someone else's process (login, sshd's monitor, su, a display manager,
  * possibly multi-threaded), so it leaves no trace there: no global state (each call has its own
  * options and its own libcgm handle), no output but pam_syslog() and, for fail=closed, the
@@ -33,19 +42,22 @@
 
 #include <dbus/dbus.h>
 #include <errno.h>
-#include <pwd.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
-#include <security/pam_modutil.h>
 
 #include "cgm.h"
+#include "cleanup.h"
 #include "protocol.h"
 
 /* Built with -fvisibility=hidden; only the hooks are public (and pam_cgm.map says so too). */
@@ -55,7 +67,7 @@
 #define ENV_SESSION "CGM_SESSION"
 
 /*
- * Default timeout per call, in milliseconds. A healthy cgmd answers OpenSession in well under
+ * Default timeout of a hook, in milliseconds. A healthy cgmd answers OpenSession in well under
  * a millisecond; what takes time is the NSS lookup of the user's groups, which the daemon
  * bounds at CGM_NSS_TIMEOUT_MS_DEFAULT (10 s) and which a working LDAP or SSSD setup answers in
  * tens of milliseconds. Five seconds is a hundred times that, yet short enough that a hung
@@ -156,24 +168,95 @@ static int options_parse(struct options *o, pam_handle_t *pamh, int argc, const 
         return PAM_SUCCESS;
 }
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
- * Connect to cgmd with the options' socket and timeout.
+ * user_is_root() - whether @user is a uid-0 account, from /etc/passwd alone
+ *
+ * Never through NSS (see the top of this file). The superuser accounts live in /etc/passwd,
+ * where sulogin and pam_unix's rescue paths expect them too, so the file answers: the first
+ * entry with the name decides, as with NSS's "files". The name "root" counts whatever the
+ * file says, so that an unreadable or broken file cannot lock root out either. The file is
+ * opened non-blocking and read only if it is a regular file: a FIFO in its place must not
+ * hang the login.
+ */
+static bool user_is_root(const char *user)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0, n = strlen(user);
+        struct stat st;
+        int fd;
+
+        if (strcmp(user, "root") == 0)
+                return true;
+        fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return false;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return false;
+        }
+        f = fdopen(fd, "r");
+        if (!f) {
+                close(fd);
+                return false;
+        }
+        while (getline(&line, &size, f) > 0) {
+                const char *uid;
+                size_t digits;
+
+                /* name:password:uid:gid:gecos:home:shell */
+                if (strncmp(line, user, n) != 0 || line[n] != ':')
+                        continue;
+                uid = strchr(line + n + 1, ':');
+                if (!uid)
+                        return false;
+                uid++;
+                digits = strspn(uid, "0123456789");
+                return digits > 0 && uid[digits] == ':' && strspn(uid, "0") == digits;
+        }
+        return false;
+}
+
+/*
+ * connect_daemon() - connect to cgmd with the options' socket, by @deadline
+ *
+ * Connecting and authenticating take at most what is left before @deadline, together
+ * (cgm_connect_timeout()); the call that follows gets what is left after them, so that the
+ * whole hook ends by @deadline.
  *
  * Signals: libdbus sends with MSG_NOSIGNAL wherever the platform has it (every Linux build), and
  * then leaves SIGPIPE alone; only a build without MSG_NOSIGNAL sets it to SIG_IGN on the first
  * connection, and there that is what keeps a closed daemon socket from killing the caller, so
  * it is not switched off here. tests/pam/test-pam-retval checks that no disposition changes.
  *
- * Return: 0 or a negative errno from cgm_connect(); *@hp may be set either way (cgm_free it).
+ * Return: 0 with *@leftp the milliseconds left for the call, or a negative errno from
+ * cgm_connect_timeout() (-ETIMEDOUT when nothing is left); *@hp may be set either way (cgm_free
+ * it).
  */
-static int connect_daemon(cgm **hp, const struct options *o)
+static int connect_daemon(cgm **hp, const struct options *o, int64_t deadline, int *leftp)
 {
+        int64_t left = deadline - now_ms();
         int r;
 
-        r = cgm_connect(hp, o->socket);
-        if (*hp)
-                cgm_set_timeout(*hp, o->timeout_ms);
-        return r;
+        if (left <= 0)
+                return -ETIMEDOUT;
+        r = cgm_connect_timeout(hp, o->socket, (int)left);
+        if (r < 0)
+                return r;
+        left = deadline - now_ms();
+        if (left <= 0)
+                return -ETIMEDOUT;
+        cgm_set_timeout(*hp, (int)left);
+        *leftp = (int)left;
+        return 0;
 }
 
 /* Log @what and libcgm's reason at @priority; errno text when libcgm had no message. */
@@ -195,7 +278,7 @@ static void log_failure(pam_handle_t *pamh, int priority, const char *what, cgm 
  *
  * Return: PAM_SUCCESS (fail=open, or uid 0), PAM_SESSION_ERR (fail=closed).
  */
-static int open_failed(pam_handle_t *pamh, const struct options *o, int flags, uid_t uid,
+static int open_failed(pam_handle_t *pamh, const struct options *o, int flags, const char *user,
                        const char *what, cgm *h, int r)
 {
         if (!o->fail_closed) {
@@ -203,7 +286,7 @@ static int open_failed(pam_handle_t *pamh, const struct options *o, int flags, u
                             "the session proceeds without a cgroup (fail=open)");
                 return PAM_SUCCESS;
         }
-        if (uid == 0) {
+        if (user_is_root(user)) {
                 log_failure(pamh, LOG_WARNING, what, h, r,
                             "the session proceeds without a cgroup: root is never locked out");
                 return PAM_SUCCESS;
@@ -276,14 +359,14 @@ PAM_CGM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
                                        const char **argv)
 {
         struct options o;
-        const struct passwd *pw;
         const char *user = NULL, *xdg_id;
         char *id = NULL, *path = NULL;
-        char what[320];
-        cgm_kv info[4];
+        char what[320], timeout[16];
+        cgm_kv info[5];
         size_t n_info = 0;
+        int64_t deadline;
         cgm *h = NULL;
-        int r;
+        int left, r;
 
         r = options_parse(&o, pamh, argc, argv);
         if (r != PAM_SUCCESS)
@@ -297,11 +380,8 @@ PAM_CGM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
                            pam_strerror(pamh, r));
                 return PAM_SESSION_ERR;
         }
-        pw = pam_modutil_getpwnam(pamh, user);
-        if (!pw) {
-                pam_syslog(pamh, LOG_ERR, "user `%s` is unknown", user);
-                return PAM_USER_UNKNOWN;
-        }
+        /* From here on nothing waits but for the daemon, and not past this. */
+        deadline = now_ms() + o.timeout_ms;
 
         /*
          * pam_systemd and elogind put XDG_SESSION_ID into the PAM environment. The process
@@ -318,17 +398,27 @@ PAM_CGM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 
         if (o.debug)
                 pam_syslog(pamh, LOG_DEBUG,
-                           "opening a session for user `%s` (uid %u) through `%s`, timeout %d "
-                           "ms, fail=%s",
-                           user, (unsigned)pw->pw_uid, o.socket, o.timeout_ms,
-                           o.fail_closed ? "closed" : "open");
+                           "opening a session for user `%s` through `%s`, timeout %d ms, "
+                           "fail=%s",
+                           user, o.socket, o.timeout_ms, o.fail_closed ? "closed" : "open");
 
         snprintf(what, sizeof(what), "cannot open a cgroup session for user `%s`", user);
-        r = connect_daemon(&h, &o);
-        if (r >= 0)
+        r = connect_daemon(&h, &o, deadline, &left);
+        if (r >= 0) {
+                /* The daemon gives up, and creates nothing, once the module has stopped waiting. */
+                snprintf(timeout, sizeof(timeout), "%d", left);
+                info_add(info, &n_info, CGM_SESSION_INFO_TIMEOUT_MS, timeout);
                 r = cgm_open_session(h, user, info, n_info, &id, &path);
+        }
+        if (r == -ENOENT && cgm_error_name(h) &&
+            strcmp(cgm_error_name(h), CGM_ERR_NOT_FOUND) == 0 && !user_is_root(user)) {
+                /* The daemon's NSS does not know the user (the only NotFound of OpenSession). */
+                log_failure(pamh, LOG_ERR, what, h, r, "the user is unknown to NSS");
+                cgm_free(h);
+                return PAM_USER_UNKNOWN;
+        }
         if (r < 0) {
-                r = open_failed(pamh, &o, flags, pw->pw_uid, what, h, r);
+                r = open_failed(pamh, &o, flags, user, what, h, r);
                 cgm_free(h);
                 return r;
         }
@@ -340,15 +430,15 @@ PAM_CGM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
                                    "the policy excludes user `%s`: no session cgroup", user);
                 r = PAM_SUCCESS;
         } else if (!session_id_valid(id)) {
-                r = open_failed(pamh, &o, flags, pw->pw_uid,
-                                "cgmd returned a malformed session id", NULL, -EPROTO);
+                r = open_failed(pamh, &o, flags, user, "cgmd returned a malformed session id",
+                                NULL, -EPROTO);
         } else {
                 r = session_record(pamh, id);
                 if (r != PAM_SUCCESS) {
                         pam_syslog(pamh, LOG_ERR, "cannot record session `%s`: %s", id,
                                    pam_strerror(pamh, r));
-                        r = open_failed(pamh, &o, flags, pw->pw_uid,
-                                        "cannot record the session", NULL, -ENOMEM);
+                        r = open_failed(pamh, &o, flags, user, "cannot record the session",
+                                        NULL, -ENOMEM);
                 } else if (o.debug) {
                         pam_syslog(pamh, LOG_DEBUG, "session `%s` of user `%s` is in `%s`", id,
                                    user, path);
@@ -366,13 +456,15 @@ PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
         const void *data = NULL;
         const char *id;
         char what[sizeof("cannot close cgroup session ``") + CGM_NAME_MAX];
+        int64_t deadline;
         cgm *h = NULL;
-        int r;
+        int left, r;
 
         (void)flags;
         r = options_parse(&o, pamh, argc, argv);
         if (r != PAM_SUCCESS)
                 return r;
+        deadline = now_ms() + o.timeout_ms;
 
         /*
          * The handle's copy is the one this module recorded. The environment is the fallback for
@@ -394,7 +486,7 @@ PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
         }
         snprintf(what, sizeof(what), "cannot close cgroup session `%s`", id);
 
-        r = connect_daemon(&h, &o);
+        r = connect_daemon(&h, &o, deadline, &left);
         if (r >= 0)
                 r = cgm_close_session(h, id);
         if (r < 0) {

@@ -4,7 +4,8 @@
 set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libdbus-1-dev libcap-dev libcmocka-dev libpam0g-dev pamtester
-dbus-bin libglib2.0-bin systemd util-linux socat valgrind libnss-extrausers"
+dbus-bin libglib2.0-bin systemd util-linux socat valgrind libnss-extrausers
+clang libclang-rt-14-dev"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

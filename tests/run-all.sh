@@ -69,10 +69,28 @@ else
 	failed=$((failed + 1)); overall=1
 fi
 
+# ---- fuzzing (libFuzzer, brief): each fuzz target for 10 s with clang, ASan and UBSan
+# (tests/fuzz/run-fuzz.sh, docs/fuzzing.md); a finding fails the step and shows its reproducer.
+if [ $built = 1 ]; then
+	log "fuzzing (libFuzzer, brief): make fuzz FUZZ_SECONDS=10"
+	make -C build-check fuzz FUZZ_SECONDS=10 >build-check/fuzz.out 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL|fuzz:|  reproducer|  replay|run-fuzz)|check failed|SUMMARY' build-check/fuzz.out | head -n 40
+	line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' build-check/fuzz.out | tail -n1)
+	if [ -n "$line" ]; then
+		passed=$((passed + $(echo "$line" | cut -d' ' -f2)))
+		failed=$((failed + $(echo "$line" | cut -d' ' -f4)))
+	fi
+	if [ $rc != 0 ]; then
+		overall=1
+		case "$line" in *" 0 failed"|"") tail -n 20 build-check/fuzz.out; failed=$((failed + 1)) ;; esac
+	fi
+fi
+
 if command -v valgrind >/dev/null && [ $built = 1 ]; then
 	log "integration tests with cgmd under valgrind"
 	rm -f build-check/test-suite.log
-	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh tests/integration/test-sessions.sh" \
+	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh tests/integration/test-hostile.sh tests/integration/test-sessions.sh" \
 		CGM_TEST_VALGRIND=1 || overall=1
 fi
 

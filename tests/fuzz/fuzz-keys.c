@@ -6,8 +6,8 @@
  * and goes through key_parse(). When it is accepted, the fuzzer checks that the canonical
  * value parses to itself and that the v1 translation accepts it; the v1 reader is fed the
  * value as the content of every file it asks for. The whole input also goes through
- * cgm_parse_bytes(), and an accepted size must survive cgm_format_bytes() unchanged.
- * Violations abort.
+ * cgm_parse_bytes(), and an accepted size must survive cgm_format_bytes() unchanged. Every
+ * refusal's reason is clean text (it becomes the text of a D-Bus error). Violations abort.
  *
  * Built normally, main() replays the files named on the command line. With -DFUZZ_LIBFUZZER:
  *   clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_LIBFUZZER \
@@ -27,6 +27,24 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Valid UTF-8 (D-Bus refuses anything else) without control characters (no forged lines). */
+static int text_clean(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+
+        while (*p) {
+                unsigned n = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 : *p >= 0xe0 && *p <= 0xef ? 2
+                             : *p >= 0xf0 && *p <= 0xf4 ? 3 : 4;
+                if (n == 4 || (n == 0 && (*p < 0x20 || *p == 0x7f)))
+                        return 0;
+                for (unsigned i = 1; i <= n; i++)
+                        if ((p[i] & 0xc0) != 0x80)
+                                return 0;
+                p += n + 1;
+        }
+        return 1;
+}
+
 static void check_key(const char *key, const char *value)
 {
         char canon[CGM_VALUE_MAX], again[CGM_VALUE_MAX], why[512];
@@ -39,6 +57,8 @@ static void check_key(const char *key, const char *value)
                 abort();
         if (r != 0 && !why[0])
                 abort(); /* every refusal says why */
+        if (r != 0 && !text_clean(why))
+                abort(); /* ... in text fit for a D-Bus error and a log line */
         if (r == 0) {
                 if (key_parse(key, canon, again, sizeof(again), why, sizeof(why)) != 0 ||
                     strcmp(canon, again) != 0)

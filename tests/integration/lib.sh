@@ -5,7 +5,8 @@
 # only what this run created, also on failure.
 #
 # Environment: CGMD, CGM, FORKER (binaries; set by `make check`), CGM_TEST_VALGRIND=1 runs
-# cgmd under valgrind and fails the test on a leak or error, KEEP=1 keeps the test tree.
+# cgmd under valgrind and fails the test on a leak or error, KEEP=1 keeps the test tree,
+# CGMD_WRAPPER (see start_daemon) runs cgmd through a wrapper.
 set -uo pipefail
 
 : "${CGMD:?set CGMD to the cgmd binary}"
@@ -154,7 +155,9 @@ start_daemon() {
 			--errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no
 			--log-file="$TEST_TMP/valgrind.log")
 	fi
-	"${pre[@]}" "$CGMD" -f -s "$SOCK" -b "self:$BASE_NAME" "$@" 2>>"$TEST_TMP/cgmd.log" &
+	# CGMD_WRAPPER: words put in front of the command line, e.g. a shell function that sets an
+	# LD_PRELOAD or a limit and ends in `exec "$@"` (tests/fault); DAEMON_PID stays cgmd's.
+	${CGMD_WRAPPER:-} "${pre[@]}" "$CGMD" -f -s "$SOCK" -b "self:$BASE_NAME" "$@" 2>>"$TEST_TMP/cgmd.log" &
 	DAEMON_PID=$!
 	local i
 	for ((i = 0; i < 300; i++)); do

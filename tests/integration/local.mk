@@ -3,12 +3,17 @@
 # (TAP "1..0 # SKIP") without it.
 check_PROGRAMS += tests/integration/forker
 tests_integration_forker_SOURCES = tests/integration/forker.c
+# hostile: the raw D-Bus client of test-hostile.sh (malformed messages, floods, pidfd kinds)
+check_PROGRAMS += tests/integration/hostile
+tests_integration_hostile_SOURCES = tests/integration/hostile.c
+tests_integration_hostile_LDADD = $(DBUS_LIBS) -lpthread
 
 INTEGRATION_TESTS = \
 	tests/integration/test-daemon.sh \
 	tests/integration/test-interop.sh \
 	tests/integration/test-delegation.sh \
 	tests/integration/test-v2.sh \
+	tests/integration/test-hostile.sh \
 	tests/integration/test-sessions.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)

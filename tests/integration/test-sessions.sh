@@ -35,7 +35,7 @@ pamtester() {
 }
 
 # --- a private world: users and groups from extrausers, our own PAM services ------------------
-U_ALICE=61011 U_BOB=61012 U_CAROL=61013 U_DAVE=61014 U_ERIN=61015
+U_ALICE=61011 U_BOB=61012 U_CAROL=61013 U_DAVE=61014 U_ERIN=61015 U_FRANK=61016
 mkdir -p "$TEST_TMP/extrausers" "$TEST_TMP/pam.d"
 {
 	echo "alice:x:$U_ALICE:$U_ALICE:Alice:/nonexistent:/bin/sh"
@@ -43,9 +43,10 @@ mkdir -p "$TEST_TMP/extrausers" "$TEST_TMP/pam.d"
 	echo "carol:x:$U_CAROL:$U_CAROL:Carol:/nonexistent:/bin/sh"
 	echo "dave:x:$U_DAVE:$U_DAVE:Dave:/nonexistent:/bin/sh"
 	echo "erin:x:$U_ERIN:$U_ERIN:Erin:/nonexistent:/bin/sh"
+	echo "frank:x:$U_FRANK:$U_FRANK:Frank:/nonexistent:/bin/sh"
 } >"$TEST_TMP/extrausers/passwd"
 {
-	for u in alice:$U_ALICE bob:$U_BOB carol:$U_CAROL dave:$U_DAVE erin:$U_ERIN; do echo "${u%%:*}:x:${u##*:}:"; done
+	for u in alice:$U_ALICE bob:$U_BOB carol:$U_CAROL dave:$U_DAVE erin:$U_ERIN frank:$U_FRANK; do echo "${u%%:*}:x:${u##*:}:"; done
 	echo "students:x:61101:alice,bob"
 	echo "lab:x:61102:bob"
 } >"$TEST_TMP/extrausers/group"
@@ -66,6 +67,7 @@ service cgm-dead-closed "socket=$TEST_TMP/nothing.sock timeout=500 fail=closed"
 service cgm-hung-open "socket=$TEST_TMP/hung.sock timeout=500 fail=open"
 service cgm-hung-closed "socket=$TEST_TMP/hung.sock timeout=500 fail=closed"
 service cgm-fast "socket=$SOCK timeout=1000 fail=open"
+service cgm-short "socket=$SOCK timeout=300 fail=open"
 mount --bind "$TEST_TMP/pam.d" /etc/pam.d
 
 check "NSS sees alice through extrausers" bash -c "getent passwd alice | grep -q ':$U_ALICE:'"
@@ -137,6 +139,12 @@ check "pam_open_session succeeds for alice" test "$OPEN_RC" = 0
 check "alice's session has an id (CGM_SESSION)" test -n "$SESSION_ID"
 LEAF=user-$U_ALICE/session-$SESSION_ID
 check "the PAM process sits in <base>/user-UID/session-ID" bash -c "grep -qx $P '$PIDS/$LEAF/cgroup.procs'"
+# CloseSession is root's, but the id may come from the PAM environment, which some stacks let
+# users set: only the process that opened a session (or one inside it) may close it.
+expect_exit "another root process may not close alice's session" 1 "PermissionDenied|only the login that opened" \
+	busctl --address="unix:path=$SOCK" call org.cgm /org/cgm/Manager org.cgm.Manager1 CloseSession s "$SESSION_ID"
+check "... and the session is still there" bash -c "'$CGM' sessions | grep -q -- '$SESSION_ID'"
+check "... with its PAM process in its leaf" bash -c "grep -qx $P '$PIDS/$LEAF/cgroup.procs'"
 check "alice's home has the students group's pids.max" test "$(cat "$PIDS/user-$U_ALICE/pids.max")" = 100
 check "alice's home has the students group's memory limit" test "$(cat "$(memmax_file "$MEM/user-$U_ALICE")")" = 536870912
 V2=$(v2_base)
@@ -183,6 +191,45 @@ check "erin logs in and out" pamtester cgm-test erin open_session close_session
 check "erin's leaf is gone" wait_until bash -c "! ls -d '$PIDS/user-$U_ERIN'/session-* 2>/dev/null"
 check "erin lingers: her home stays" test -d "$PIDS/user-$U_ERIN"
 check "root removes erin's home" "$CGM" rm -r "user-$U_ERIN"
+
+# --- a home root made by hand is root's: logins use it, policy and cleanup leave it alone ----------
+# (frank is in no group: the policy gives him [default], pids.max 300 and memory.max 1G.)
+check "root makes homeB with limits of its own" "$CGM" create homeB memory.max=48M pids.max=30
+check "root delegates homeB to frank" "$CGM" chown homeB "$U_FRANK"
+check "root makes homeB/session-99 by hand" "$CGM" create homeB/session-99
+open_held P frank -e XDG_SESSION_ID=99
+LEAF=homeB/session-$SESSION_ID
+check "frank's login lands in his home homeB" bash -c "grep -qx $P '$PIDS/$LEAF/cgroup.procs'"
+check "... in a leaf of its own, not in root's homeB/session-99 (got session-$SESSION_ID)" test "$SESSION_ID" != 99
+check "no user-$U_FRANK is made for him" test ! -e "$PIDS/user-$U_FRANK"
+check "the login leaves root's pids.max on homeB (30, not the policy's 300)" test "$(cat "$PIDS/homeB/pids.max")" = 30
+check "... and root's memory limit (48M, not the policy's 1G)" test "$(cat "$(memmax_file "$MEM/homeB")")" = 50331648
+close_held
+check "frank's leaf goes after his logout" wait_until test ! -d "$PIDS/$LEAF"
+"$CGM" ping >/dev/null # the daemon has finished the cleanup that removed the leaf
+check "homeB outlives frank's last session" test -d "$PIDS/homeB"
+check "root's homeB/session-99 is left alone" test -d "$PIDS/homeB/session-99"
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+start_daemon -c "$CONF" || not_ok "cgmd restarts"
+check "homeB outlives a daemon restart" test -d "$PIDS/homeB"
+check "... still frank's home" bash -c "'$CGM' users | grep -q '$U_FRANK.*/homeB'"
+check "... still with root's pids.max" test "$(cat "$PIDS/homeB/pids.max")" = 30
+check "root removes homeB" "$CGM" rm -r homeB
+open_held P frank
+LEAF=user-$U_FRANK/session-$SESSION_ID
+check "frank's next login gets a fresh user-$U_FRANK" bash -c "grep -qx $P '$PIDS/$LEAF/cgroup.procs'"
+check "... with the policy's pids.max (300) only" test "$(cat "$PIDS/user-$U_FRANK/pids.max")" = 300
+check "... and the policy's memory.max (1G)" test "$(cat "$(memmax_file "$MEM/user-$U_FRANK")")" = 1073741824
+close_held
+check "the home that login made goes with its last session" wait_until test ! -d "$PIDS/user-$U_FRANK"
+open_held P frank
+LEAF=user-$U_FRANK/session-$SESSION_ID
+check "root delegates frank's login-made home again with chown: it becomes root's" "$CGM" chown "user-$U_FRANK" "$U_FRANK"
+close_held
+check "the leaf goes after the logout" wait_until test ! -d "$PIDS/$LEAF"
+"$CGM" ping >/dev/null
+check "the home root delegated stays after the last session" test -d "$PIDS/user-$U_FRANK"
+check "root removes it" "$CGM" rm -r "user-$U_FRANK"
 
 # --- SIGKILL mid-session: cleanup still happens ----------------------------------------------------
 open_held P alice
@@ -263,6 +310,28 @@ check "the hung OpenSession fails with Busy after nss_timeout_ms" grep -q 'org.c
 check "... in time (took ${took} ms, nss_timeout_ms 1000)" test "$took" -lt 5000
 # The directory recovers: the blocked worker gets its answer, the database comes back.
 timeout 5 cp "$TEST_TMP/passwd.saved" "$TEST_TMP/extrausers/passwd"
+
+# A login that gave up is never moved afterwards: the caller closes its connection while NSS
+# hangs, then NSS answers (well before nss_timeout_ms); cgmd must not make a session nobody
+# knows of. busctl waits 300 ms for the reply, then exits.
+busctl --address="unix:path=$SOCK" --timeout=0.3 call org.cgm /org/cgm/Manager org.cgm.Manager1 \
+	OpenSession 'sa{ss}' bob 0 >"$TEST_TMP/gaveup.out" 2>&1
+check "a caller that stops waiting gets no answer in time" grep -qi 'timed out\|timeout' "$TEST_TMP/gaveup.out"
+timeout 5 cp "$TEST_TMP/passwd.saved" "$TEST_TMP/extrausers/passwd" # NSS answers now
+check "cgmd notices that the caller gave up, and does nothing" \
+	wait_until grep -q 'action=OpenSession .*caller gave up' "$TEST_TMP/cgmd.log"
+check "... no session was made for bob" bash -c "! '$CGM' sessions | grep -qw bob"
+check "... and bob has no home" test ! -d "$PIDS/user-$U_BOB"
+
+# The same with pam_cgm, whose timeout_ms lets cgmd stop at the module's own deadline.
+start=$(date +%s%N)
+check "pam_cgm with fail=open gives up within its timeout" pamtester cgm-short bob open_session
+took=$((($(date +%s%N) - start) / 1000000))
+check "... in time (took ${took} ms, timeout=300)" test "$took" -lt 1500
+check "cgmd stops at the caller's deadline and says so" \
+	wait_until grep -q 'within the [0-9]* ms the caller allowed' "$TEST_TMP/cgmd.log"
+timeout 5 cp "$TEST_TMP/passwd.saved" "$TEST_TMP/extrausers/passwd" # NSS answers now
+check "... and no session was made for bob" bash -c "! '$CGM' sessions | grep -qw bob"
 rm -f "$TEST_TMP/extrausers/passwd"; cp "$TEST_TMP/passwd.saved" "$TEST_TMP/extrausers/passwd"
 check "after the directory recovers, logins work again" pamtester cgm-test bob open_session close_session
 

@@ -8,7 +8,8 @@ UNIT_TESTS = \
 	tests/unit/test-keys \
 	tests/unit/test-auth \
 	tests/unit/test-mountinfo \
-	tests/unit/test-policy
+	tests/unit/test-policy \
+	tests/unit/test-reply
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -41,4 +42,12 @@ tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
 tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_reply_SOURCES = tests/unit/test-reply.c
+tests_unit_test_reply_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reply_LDADD = $(UNIT_LDADD)
 endif
+
+# Not a program: a check over the daemon's sources (every reply string goes through reply.c).
+TESTS += tests/unit/test-reply-discipline.sh
+EXTRA_DIST += tests/unit/test-reply-discipline.sh

@@ -57,6 +57,32 @@ static void test_error_set_truncates_long_messages(void **state)
         assert_int_equal(strlen(e.msg), sizeof(e.msg) - 1);
 }
 
+/* A cut never splits a UTF-8 character: the message stays valid UTF-8 (D-Bus needs it). */
+static void test_error_set_cuts_between_characters(void **state)
+{
+        CgmError e = CGM_ERROR_NULL;
+        char big[1000];
+
+        (void)state;
+        for (size_t shift = 0; shift < 4; shift++) {
+                size_t o = 0;
+
+                memset(big, 'x', shift);
+                o = shift;
+                while (o + 4 < sizeof(big)) {
+                        memcpy(big + o, "\xe2\x82\xac", 3); /* U+20AC, three bytes */
+                        o += 3;
+                }
+                big[o] = '\0';
+                cgm_error_set(&e, -EINVAL, NULL, "%s", big);
+                /* The longest prefix of whole characters that fits. */
+                assert_int_equal(strlen(e.msg), shift + (sizeof(e.msg) - 1 - shift) / 3 * 3);
+                cgm_error_prefix(&e, "ab");
+                assert_memory_equal(e.msg, "ab: ", 4);
+                assert_int_equal((strlen(e.msg) - 4 - shift) % 3, 0);
+        }
+}
+
 static void test_error_prefix_puts_context_first(void **state)
 {
         CgmError e = CGM_ERROR_NULL;
@@ -156,6 +182,7 @@ int main(void)
                 cmocka_unit_test(test_error_set_derives_name_from_code),
                 cmocka_unit_test(test_error_set_accepts_null),
                 cmocka_unit_test(test_error_set_truncates_long_messages),
+                cmocka_unit_test(test_error_set_cuts_between_characters),
                 cmocka_unit_test(test_error_prefix_puts_context_first),
                 cmocka_unit_test(test_error_prefix_on_empty_message),
                 cmocka_unit_test(test_error_prefix_truncates),

@@ -156,6 +156,16 @@ static void test_policy_rejects_garbage(void **state)
         parse_fails("socket = relative.sock\n", 1, "absolute path");
 }
 
+/* The file's text reaches a message only quoted: escapes, a cut character, a forged line. */
+static void test_policy_messages_quote_the_file(void **state)
+{
+        (void)state;
+        parse_fails("\x1b[31mred = 1\n", 1, "unknown option `\\x1b[31mred`");
+        parse_fails("kill_on_logout = \xc3\xa9\r\n", 1, "not `\\xc3\\xa9`");
+        parse_fails("[us\001er:x]\n", 1, "unknown section `[us\\x01er:x]`");
+        parse_fails("no equals here \x7f\n", 1, "got `no equals here \\x7f`");
+}
+
 static void test_policy_rejects_bad_limits(void **state)
 {
         (void)state;
@@ -307,6 +317,7 @@ int main(void)
                 cmocka_unit_test(test_policy_precedence_user_over_group_over_default),
                 cmocka_unit_test(test_policy_later_file_overrides),
                 cmocka_unit_test(test_policy_rejects_garbage),
+                cmocka_unit_test(test_policy_messages_quote_the_file),
                 cmocka_unit_test(test_policy_rejects_bad_limits),
                 cmocka_unit_test(test_policy_rejects_duplicates_in_one_file),
                 cmocka_unit_test(test_policy_rejects_overlong_lines),

@@ -184,6 +184,8 @@ add "$BUILD/cgmd" /cgm/bin/cgmd
 if elf "$BUILD/cgm"; then add "$BUILD/cgm" /cgm/bin/cgm; else add "$BUILD/.libs/cgm" /cgm/bin/cgm; fi
 for l in "$BUILD"/client/.libs/libcgm.so.*; do [ -e "$l" ] && add "$l" "/usr/lib/x86_64-linux-gnu/$(basename "$l")"; done
 add "$BUILD/tests/integration/forker" /cgm/bin/forker
+# test-hostile.sh's D-Bus client (it fails, saying so, without it)
+[ -x "$BUILD/tests/integration/hostile" ] && add "$BUILD/tests/integration/hostile" /cgm/bin/hostile
 if [ -x "$BUILD/tests/integration/memhog" ]; then add "$BUILD/tests/integration/memhog" /cgm/bin/memhog
 else cc -O2 -o "$ROOT/cgm/bin/memhog" "$SRC/tests/integration/memhog.c" || die "cannot build memhog"; fi
 # test-sessions.sh: the PAM module and tests/pam/pam-session (PAM_CGM and PAM_SESSION, set by
@@ -201,7 +203,7 @@ for l in /usr/lib/x86_64-linux-gnu/security/pam_permit.so /usr/lib/libnss_extrau
 done
 mkdir -p "$ROOT/cgm/tests"
 cp -r "$SRC/tests/integration" "$SRC/tests/vm" "$ROOT/cgm/tests/"
-rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog}
+rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog,hostile}
 printf '%s\n' "${TESTS[@]}" >"$ROOT/cgm/tests/list"
 
 # Shared libraries of every ELF in the image; those already in it (libcgm, packages) win.

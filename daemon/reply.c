@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Replies: the one way a string leaves the daemon
+ *
+ * Every string in every reply, error and (later) signal that cgmd sends passes through this
+ * file. libdbus treats a string that is not valid UTF-8 as a programming error and aborts the
+ * process (_dbus_check_is_valid_utf8), which for a root daemon means any local user who can
+ * make cgmd quote a byte of its choosing could take it down. The bytes come from many places
+ * a user controls: a cgroup name made with mkdir(2) in a delegated v2 subtree (any byte but
+ * `/` and NUL), the kernel's /proc/PID/cgroup that then names it, NSS entries, policy files,
+ * and the user's own requests quoted back (a message buffer may cut a character in half).
+ *
+ * So rather than trusting every caller to escape, one function checks: valid UTF-8 goes out
+ * unchanged; anything else goes out with each byte that is not part of a valid character
+ * written as `\xNN` (the same form cgm_quote() uses for bytes it will not echo). tests/unit/test-reply-discipline.sh fails the build's tests when
+ * any other daemon file appends a string to a message or builds an error reply itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "reply.h"
+
+/* Length of the valid UTF-8 character at @s (1..4), or 0 when it is not one. Strict: no
+ * overlong forms, no surrogates, nothing above U+10FFFF, as libdbus requires. */
+static size_t utf8_char_len(const unsigned char *s)
+{
+        unsigned char c = s[0];
+
+        if (c < 0x80)
+                return c ? 1 : 0;
+        if (c >= 0xc2 && c <= 0xdf)
+                return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+        if (c >= 0xe0 && c <= 0xef) {
+                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+                        return 0;
+                if (c == 0xe0 && s[1] < 0xa0)
+                        return 0; /* overlong */
+                if (c == 0xed && s[1] >= 0xa0)
+                        return 0; /* UTF-16 surrogate */
+                return 3;
+        }
+        if (c >= 0xf0 && c <= 0xf4) {
+                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+                        return 0;
+                if (c == 0xf0 && s[1] < 0x90)
+                        return 0; /* overlong */
+                if (c == 0xf4 && s[1] >= 0x90)
+                        return 0; /* above U+10FFFF */
+                return 4;
+        }
+        return 0;
+}
+
+char *reply_utf8_escape(const char *s, bool *oom)
+{
+        const unsigned char *u = (const unsigned char *)s;
+        size_t i, o = 0, need = 0;
+        bool clean = true;
+        char *out;
+
+        *oom = false;
+        for (i = 0; u[i];) {
+                size_t l = utf8_char_len(u + i);
+                if (l == 0) {
+                        clean = false;
+                        need += 4;
+                        i++;
+                } else {
+                        need += l;
+                        i += l;
+                }
+        }
+        /* libdbus's own check has the last word (it may be stricter in some version). */
+        if (clean && dbus_validate_utf8(s, NULL))
+                return NULL;
+        out = malloc(clean ? 4 * i + 1 : need + 1);
+        if (!out) {
+                *oom = true;
+                return NULL;
+        }
+        for (i = 0; u[i];) {
+                size_t l = clean ? 0 : utf8_char_len(u + i);
+                static const char hex[] = "0123456789abcdef";
+                if (l == 0) {
+                        out[o++] = '\\';
+                        out[o++] = 'x';
+                        out[o++] = hex[u[i] >> 4];
+                        out[o++] = hex[u[i] & 15];
+                        i++;
+                } else {
+                        memcpy(out + o, u + i, l);
+                        o += l;
+                        i += l;
+                }
+        }
+        out[o] = '\0';
+        return out;
+}
+
+bool reply_append_string(DBusMessageIter *it, const char *s)
+{
+        bool oom, ok;
+        char *escaped = reply_utf8_escape(s ? s : "", &oom);
+        const char *v = escaped ? escaped : (s ? s : "");
+
+        if (oom)
+                return false;
+        ok = dbus_message_iter_append_basic(it, DBUS_TYPE_STRING, &v);
+        free(escaped);
+        return ok;
+}
+
+DBusMessage *reply_error(DBusMessage *call, const char *name, const char *text)
+{
+        bool oom;
+        char *escaped = reply_utf8_escape(text ? text : "", &oom);
+        DBusMessage *reply;
+
+        if (oom)
+                return NULL;
+        reply = dbus_message_new_error(call, name, escaped ? escaped : text);
+        free(escaped);
+        return reply;
+}
+
+DBusMessage *reply_strings(DBusMessage *call, unsigned n, const char *const *strings)
+{
+        DBusMessage *reply = dbus_message_new_method_return(call);
+        DBusMessageIter it;
+
+        if (!reply)
+                return NULL;
+        dbus_message_iter_init_append(reply, &it);
+        for (unsigned i = 0; i < n; i++)
+                if (!reply_append_string(&it, strings[i])) {
+                        dbus_message_unref(reply);
+                        return NULL;
+                }
+        return reply;
+}
