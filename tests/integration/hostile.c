@@ -68,6 +68,7 @@
 #include <time.h>
 #include <unistd.h>
 
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif

@@ -28,6 +28,9 @@
 require_root
 : "${FORKER:?set FORKER to the forker helper}"
 HOSTILE=${HOSTILE:-$(dirname "$FORKER")/hostile}
+# The helper's children exit with buffers allocated; in a sanitizer build LeakSanitizer's
+# report would land in the output parsed here (run-all.sh sets detect_leaks=1 for cgmd's sake).
+HOSTILE_CMD=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$HOSTILE")
 UID_N=61003 # no home
 UID_F=61004 # the flooder, so its request budget is its own
 UID_X=61005 # a uid nobody has
@@ -44,7 +47,7 @@ FLOOD_SECS=3 FLOOD_GRACE=5 PING_SECS=5 RSS_SLACK_KIB=$((56 * 1024))
 ldd "$CGMD" 2>/dev/null | grep -q libasan && RSS_SLACK_KIB=$((512 * 1024))
 
 [ -x "$HOSTILE" ] || { not_ok "the helper $HOSTILE is built"; finish; exit 1; }
-"$HOSTILE" sanitized && THIN=1
+"${HOSTILE_CMD[@]}" sanitized && THIN=1
 start_daemon || { not_ok "cgmd starts"; finish; exit 1; }
 ok "cgmd starts with base self:$BASE_NAME"
 API=$("$CGM" whoami | sed -n 's/^home: //p')
@@ -91,7 +94,7 @@ W_ARGS=(-w "$A_SH" -w "$B_SH" -w "$R_SH")
 fd_count() { local f=(/proc/"$DAEMON_PID"/fd/*); echo ${#f[@]}; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status" 2>/dev/null || echo 0; }
 state_ref() {
-	"$HOSTILE" snapshot "${B_ARGS[@]}" "${W_ARGS[@]}" >"$TEST_TMP/state.ref"
+	"${HOSTILE_CMD[@]}" snapshot "${B_ARGS[@]}" "${W_ARGS[@]}" >"$TEST_TMP/state.ref"
 	FD0=$(fd_count) RSS0=$(rss_kib)
 }
 # revive: after cgmd died (a test point has failed already), start it again so the rest of the
@@ -113,7 +116,7 @@ state_ok() {
 	fds=$(fd_count) rss=$(rss_kib)
 	[ "$fds" -le $((FD0 + 16)) ] || why+=("cgmd holds $fds fds ($FD0 before)")
 	[ "$rss" -le $((RSS0 + RSS_SLACK_KIB)) ] || why+=("cgmd's RSS is $rss KiB ($RSS0 KiB before)")
-	"$HOSTILE" snapshot "${B_ARGS[@]}" "${W_ARGS[@]}" >"$TEST_TMP/state.now"
+	"${HOSTILE_CMD[@]}" snapshot "${B_ARGS[@]}" "${W_ARGS[@]}" >"$TEST_TMP/state.now"
 	if ! cmp -s "$TEST_TMP/state.ref" "$TEST_TMP/state.now"; then
 		why+=("the trees or the victims changed (was, now):" "$(LC_ALL=C comm -3 "$TEST_TMP/state.ref" "$TEST_TMP/state.now" | head -n 8)")
 		cp "$TEST_TMP/state.now" "$TEST_TMP/state.ref" # later points compare with the new state
@@ -178,7 +181,7 @@ run_cases() {
 			"DEAD "*) dead=${line#DEAD } ;;
 			*) echo "$line" ;;
 			esac
-		done < <("$HOSTILE" batch -d "$DAEMON_PID" -R "$RSS_SLACK_KIB" -s "$start" "${B_ARGS[@]}" "${W_ARGS[@]}" <"$CASES")
+		done < <("${HOSTILE_CMD[@]}" batch -d "$DAEMON_PID" -R "$RSS_SLACK_KIB" -s "$start" "${B_ARGS[@]}" "${W_ARGS[@]}" <"$CASES")
 		[ -n "$dead" ] || break
 		restarts=$((restarts + 1))
 		[ $restarts -le 100 ] || { not_ok "cgmd died more than 100 times; the rest of the list is skipped"; break; }
@@ -574,14 +577,14 @@ wait "$KB" "$KR" 2>/dev/null
 # --- findings 4/5 and messages: dead and zombie pidfds; Get on a removed cgroup; audit words ------------
 section "findings 4/5 and messages"
 state_ref
-run_in "$UID_A" user-A/s1 "$HOSTILE" call -F zombie Move sah kw 1 0 >"$TEST_TMP/call.out" 2>&1
+run_in "$UID_A" user-A/s1 "${HOSTILE_CMD[@]}" call -F zombie Move sah kw 1 0 >"$TEST_TMP/call.out" 2>&1
 diag "A moves its own zombie (in its home) into kw: $(head -n 2 "$TEST_TMP/call.out")"
 check "A's Move of its zombie is refused with NoProcess" grep -q '^ERROR org.cgm.Error.NoProcess ' "$TEST_TMP/call.out"
 check "... and the message says the process is exiting or gone" grep -Eiq '^ERROR [^ ]+ .*(exit|zombie|gone|dying|dead)' "$TEST_TMP/call.out"
 check "... and not that the kernel shows it elsewhere" bash -c "! grep -q 'kernel shows' '$TEST_TMP/call.out'"
 check "the zombie move's audit line does not say Input/output error" bash -c "! grep 'action=Move' '$TEST_TMP/cgmd.log' | grep -q 'Input/output error'"
 state_ok "A: Move of its zombie"
-run_in "$UID_A" user-A/s1 "$HOSTILE" call -F dead Move sah kw 1 0 >"$TEST_TMP/call.out" 2>&1
+run_in "$UID_A" user-A/s1 "${HOSTILE_CMD[@]}" call -F dead Move sah kw 1 0 >"$TEST_TMP/call.out" 2>&1
 check "A's Move of a dead pidfd is refused with NoProcess ($(head -c 200 "$TEST_TMP/call.out"))" grep -Eq '^ERROR org.cgm.Error.NoProcess .*(exit|gone|dead)' "$TEST_TMP/call.out"
 state_ok "A: Move of a dead pidfd"
 
@@ -610,7 +613,7 @@ fi
 section "finding 6"
 check "root creates user-A/who" "$CGM" create user-A/who
 procs=(); for d in $(base_dirs); do procs+=("$d/user-A/who/cgroup.procs"); done
-"$HOSTILE" orphan-whoami "$UID_A" "${procs[@]}" >"$TEST_TMP/call.out" 2>&1
+"${HOSTILE_CMD[@]}" orphan-whoami "$UID_A" "${procs[@]}" >"$TEST_TMP/call.out" 2>&1
 sed 's/^/# /' "$TEST_TMP/call.out"
 head1=$(head -n1 "$TEST_TMP/call.out"); rcg=${head1##*rcgroup=}
 res=$(sed -n 2p "$TEST_TMP/call.out"); reported=$(sed -n 5p "$TEST_TMP/call.out")
@@ -632,7 +635,7 @@ if [ -n "$NOBODY_UID" ] && [ "$NOBODY_UID" != 0 ]; then
 	check "root delegates homeB to nobody ($NOBODY_UID)" "$CGM" chown homeB "$NOBODY_UID"
 	limits_before=$("$CGM" get homeB memory.max pids.max | tr '\n' ' ')
 	# One process opens the session (it is moved into the leaf), closes it and exits.
-	"$HOSTILE" session nobody >"$TEST_TMP/session.out" 2>&1
+	"${HOSTILE_CMD[@]}" session nobody >"$TEST_TMP/session.out" 2>&1
 	sed 's/^/# /' "$TEST_TMP/session.out"
 	sid=$(sed -n 2p "$TEST_TMP/session.out") leaf=$(sed -n 3p "$TEST_TMP/session.out")
 	check "a login session of nobody opens (id $sid, leaf $leaf)" test "$(sed -n 1p "$TEST_TMP/session.out")" = OK
@@ -652,7 +655,7 @@ fi
 # --- finding 3: 64 connections that pipeline calls and never read the replies -------------------------
 section "finding 3"
 rss0=$(rss_kib); fd0=$(fd_count)
-as_uid "$UID_F" "$HOSTILE" flood 64 "$FLOOD_SECS" "$FLOOD_GRACE" >"$TEST_TMP/flood" 2>&1 &
+as_uid "$UID_F" "${HOSTILE_CMD[@]}" flood 64 "$FLOOD_SECS" "$FLOOD_GRACE" >"$TEST_TMP/flood" 2>&1 &
 FLOOD=$!
 BG_PIDS+=("$FLOOD")
 max_rss=$rss0 pings=0 ping_fail=0 slowest=0
