@@ -397,26 +397,16 @@ int api_list(MethodCall *c)
         return 0;
 }
 
-typedef struct ProcsState {
-        const Cgfs *cg;
-        pid_t *pids;
-        size_t n;
-        CgmError *e;
-} ProcsState;
-
-static int procs_visit(const char *rel, void *userdata)
-{
-        ProcsState *s = userdata;
-        return cg_procs(s->cg, rel, &s->pids, &s->n, s->e);
-}
-
 int api_procs(MethodCall *c)
 {
         const char *path;
         dbus_bool_t recursive;
         char rel[CGM_PATH_MAX + 1];
         DBusMessageIter it, arr;
-        ProcsState s;
+        struct {
+                pid_t *pids;
+                size_t n;
+        } s = { 0 };
         int r;
 
         dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_BOOLEAN,
@@ -424,10 +414,8 @@ int api_procs(MethodCall *c)
         r = resolve(c, path, AUTH_READ, rel, sizeof(rel));
         if (r < 0)
                 return r;
-        s = (ProcsState){ .cg = &c->manager->cgfs, .e = c->error };
-        r = cg_procs(s.cg, rel, &s.pids, &s.n, c->error);
-        if (r == 0 && recursive)
-                r = cg_walk(s.cg, rel, true, procs_visit, &s, c->error);
+        r = (recursive ? cg_procs_subtree : cg_procs)(&c->manager->cgfs, rel, &s.pids, &s.n,
+                                                       c->error);
         if (r == 0)
                 r = reply_new(c, &it);
         if (r == 0) {

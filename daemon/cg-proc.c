@@ -265,28 +265,16 @@ int cg_move_pidfd(const Cgfs *cg, const char *rel, int pidfd, pid_t pid, CgmErro
         return 0;
 }
 
+/* The pids of @rel's whole subtree (*@c is freed by the caller, also on failure). */
 typedef struct CgCollect {
-        const Cgfs *cg;
         pid_t *pids;
         size_t n;
-        CgmError *e;
 } CgCollect;
-
-static int cg_collect_visit(const char *rel, void *userdata)
-{
-        CgCollect *c = userdata;
-        return cg_procs(c->cg, rel, &c->pids, &c->n, c->e);
-}
 
 static int cg_collect(const Cgfs *cg, const char *rel, CgCollect *c, CgmError *e)
 {
-        int r;
-
-        *c = (CgCollect){ .cg = cg, .e = e };
-        r = cg_procs(cg, rel, &c->pids, &c->n, e);
-        if (r == 0)
-                r = cg_walk(cg, rel, true, cg_collect_visit, c, e);
-        return r;
+        *c = (CgCollect){ 0 };
+        return cg_procs_subtree(cg, rel, &c->pids, &c->n, e);
 }
 
 static bool cg_is_frozen(const Cgfs *cg, const char *rel)

@@ -138,22 +138,25 @@ int cgfs_read(const Cgfs *cg, int h, const char *rel, const char *file, char *bu
         return (int)off;
 }
 
-int cgfs_write(const Cgfs *cg, int h, const char *rel, const char *file, const char *value)
+/* cgroupfs takes a value in one write(2); a short one is a failure. */
+static int cgfs_write_fd(int fd, const char *value)
 {
-        _cleanup_close_ int fd = cgfs_openat(cg, h, rel, file, O_WRONLY);
         size_t len = strlen(value);
         ssize_t l;
 
-        if (fd < 0)
-                return fd;
         do
                 l = write(fd, value, len);
         while (l < 0 && errno == EINTR);
         if (l < 0)
                 return -errno;
-        if ((size_t)l != len)
-                return -EIO; /* cgroupfs takes a value in one write; a short one is a failure */
-        return 0;
+        return (size_t)l == len ? 0 : -EIO;
+}
+
+int cgfs_write(const Cgfs *cg, int h, const char *rel, const char *file, const char *value)
+{
+        _cleanup_close_ int fd = cgfs_openat(cg, h, rel, file, O_WRONLY);
+
+        return fd < 0 ? fd : cgfs_write_fd(fd, value);
 }
 
 void cgfs_api_path(const Cgfs *cg, const char *rel, char *out, size_t n)
@@ -421,8 +424,6 @@ int cgfs_write_hierarchy(const Cgfs *cg, int h, const char *path, const char *fi
 {
         _cleanup_close_ int root_fd = -1, fd = -1;
         char rel[CGM_PATH_MAX * 2 + 128];
-        size_t len = strlen(value);
-        ssize_t l;
 
         if (h < 0 || (size_t)h >= cg->n)
                 return -EINVAL;
@@ -434,14 +435,7 @@ int cgfs_write_hierarchy(const Cgfs *cg, int h, const char *path, const char *fi
         if ((size_t)snprintf(rel, sizeof(rel), "%s%s%s", path, *path ? "/" : "", file) >= sizeof(rel))
                 return -ENAMETOOLONG;
         fd = cgfs_openat2(root_fd, rel, O_WRONLY);
-        if (fd < 0)
-                return fd;
-        do
-                l = write(fd, value, len);
-        while (l < 0 && errno == EINTR);
-        if (l < 0)
-                return -errno;
-        return (size_t)l == len ? 0 : -EIO;
+        return fd < 0 ? fd : cgfs_write_fd(fd, value);
 }
 
 const char *cgfs_hierarchy_name(const Cgfs *cg, int h)

@@ -636,6 +636,27 @@ int cg_procs(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmErro
         return 0;
 }
 
+typedef struct CgProcsWalk {
+        const Cgfs *cg;
+        pid_t **pidsp;
+        size_t *np;
+        CgmError *e;
+} CgProcsWalk;
+
+static int cg_procs_visit(const char *rel, void *userdata)
+{
+        CgProcsWalk *w = userdata;
+        return cg_procs(w->cg, rel, w->pidsp, w->np, w->e);
+}
+
+int cg_procs_subtree(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmError *e)
+{
+        CgProcsWalk w = { .cg = cg, .pidsp = pidsp, .np = np, .e = e };
+        int r = cg_procs(cg, rel, pidsp, np, e);
+
+        return r < 0 ? r : cg_walk(cg, rel, true, cg_procs_visit, &w, e);
+}
+
 bool cg_populated(const Cgfs *cg, const char *rel)
 {
         char buf[256];

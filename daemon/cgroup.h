@@ -72,6 +72,8 @@ int cg_walk(const Cgfs *cg, const char *rel, bool recursive, CgVisit visit, void
 
 /** cg_procs() - append the pids of @rel (primary hierarchy) to *@pidsp */
 int cg_procs(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmError *e);
+/** cg_procs_subtree() - cg_procs() for @rel and every descendant */
+int cg_procs_subtree(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmError *e);
 
 /**
  * cg_move() - write @pid into @rel's cgroup.procs in every hierarchy, the primary first

@@ -87,57 +87,6 @@ static int proc_status_ids(pid_t pid, const char *field, unsigned *real, unsigne
         return -EIO;
 }
 
-int proc_pidfd_info(int pidfd, ProcInfo *info)
-{
-        struct cgm_pidfd_info pi = { .mask = CGM_PIDFD_INFO_PID | CGM_PIDFD_INFO_CREDS };
-        char path[64], line[128];
-        _cleanup_fclose_ FILE *f = NULL;
-        unsigned ru, eu, su, rg, eg, sg;
-        long pid = -2;
-        int r;
-
-        *info = (ProcInfo){ 0 };
-        if (ioctl(pidfd, CGM_PIDFD_GET_INFO, &pi) == 0) {
-                if (!(pi.mask & CGM_PIDFD_INFO_CREDS) || pi.pid == 0)
-                        return -ESRCH;
-                *info = (ProcInfo){ .pid = (pid_t)pi.pid, .ruid = pi.ruid, .euid = pi.euid,
-                                    .suid = pi.suid, .rgid = pi.rgid, .egid = pi.egid };
-                return 0;
-        }
-        if (errno != ENOTTY && errno != EINVAL)
-                return errno == ESRCH ? -ESRCH : -EBADF;
-
-        /* Before 6.13: the pid from fdinfo, the ids from /proc/PID/status. */
-        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-        f = fopen(path, "re");
-        if (!f)
-                return -EBADF;
-        while (fgets(line, sizeof(line), f))
-                if (strncmp(line, "Pid:", 4) == 0)
-                        pid = strtol(line + 4, NULL, 10);
-        if (pid == -2)
-                return -EBADF; /* no "Pid:" line: not a pidfd */
-        if (pid <= 0)
-                return -ESRCH; /* 0 or -1: reaped (the daemon sees every pid namespace) */
-        r = proc_status_ids((pid_t)pid, "Uid:", &ru, &eu, &su);
-        if (r == 0)
-                r = proc_status_ids((pid_t)pid, "Gid:", &rg, &eg, &sg);
-        if (r < 0)
-                return r;
-        if (!proc_pidfd_alive(pidfd))
-                return -ESRCH; /* the status we read may belong to a recycled pid */
-        *info = (ProcInfo){ .pid = (pid_t)pid, .ruid = ru, .euid = eu, .suid = su, .rgid = rg,
-                            .egid = eg };
-        return 0;
-}
-
-bool proc_pidfd_exited(int pidfd)
-{
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-        return poll(&p, 1, 0) != 0;
-}
-
 /* The pid a pidfd names, from fdinfo ("Pid: N"; 0 once reaped, -1 in another pid namespace). */
 static int pidfd_pid(int pidfd, pid_t *pidp)
 {
@@ -153,11 +102,52 @@ static int pidfd_pid(int pidfd, pid_t *pidp)
                 if (strncmp(line, "Pid:", 4) == 0)
                         pid = strtol(line + 4, NULL, 10);
         if (pid == -2)
-                return -EBADF; /* not a pidfd */
+                return -EBADF; /* no "Pid:" line: not a pidfd */
         if (pid <= 0)
-                return -ESRCH;
+                return -ESRCH; /* 0 or -1: reaped (the daemon sees every pid namespace) */
         *pidp = (pid_t)pid;
         return 0;
+}
+
+int proc_pidfd_info(int pidfd, ProcInfo *info)
+{
+        struct cgm_pidfd_info pi = { .mask = CGM_PIDFD_INFO_PID | CGM_PIDFD_INFO_CREDS };
+        unsigned ru, eu, su, rg, eg, sg;
+        pid_t pid;
+        int r;
+
+        *info = (ProcInfo){ 0 };
+        if (ioctl(pidfd, CGM_PIDFD_GET_INFO, &pi) == 0) {
+                if (!(pi.mask & CGM_PIDFD_INFO_CREDS) || pi.pid == 0)
+                        return -ESRCH;
+                *info = (ProcInfo){ .pid = (pid_t)pi.pid, .ruid = pi.ruid, .euid = pi.euid,
+                                    .suid = pi.suid, .rgid = pi.rgid, .egid = pi.egid };
+                return 0;
+        }
+        if (errno != ENOTTY && errno != EINVAL)
+                return errno == ESRCH ? -ESRCH : -EBADF;
+
+        /* Before 6.13: the pid from fdinfo, the ids from /proc/PID/status. */
+        r = pidfd_pid(pidfd, &pid);
+        if (r < 0)
+                return r;
+        r = proc_status_ids(pid, "Uid:", &ru, &eu, &su);
+        if (r == 0)
+                r = proc_status_ids(pid, "Gid:", &rg, &eg, &sg);
+        if (r < 0)
+                return r;
+        if (!proc_pidfd_alive(pidfd))
+                return -ESRCH; /* the status we read may belong to a recycled pid */
+        *info = (ProcInfo){ .pid = pid, .ruid = ru, .euid = eu, .suid = su, .rgid = rg,
+                            .egid = eg };
+        return 0;
+}
+
+bool proc_pidfd_exited(int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+        return poll(&p, 1, 0) != 0;
 }
 
 int proc_pidfd_procdir(int pidfd, pid_t *pidp)
