@@ -37,9 +37,10 @@
 static const char *caller_home(MethodCall *c)
 {
         Peer *p = c->peer;
-        return p->principal.is_root ? ""
-                                    : home_lookup_live(&c->manager->homes, &c->manager->cgfs,
-                                                       p->principal.uid);
+        /* The registry as it is: a home removed behind the daemon's back then fails the
+         * operation with NotFound. Checking cgroupfs here would cost every request an open;
+         * WhoAmI, Users, Chown and logins check (home_lookup_live()). */
+        return p->principal.is_root ? "" : home_lookup(&c->manager->homes, p->principal.uid);
 }
 
 static int resolve(MethodCall *c, const char *input, AuthAction action, char *rel, size_t n)
@@ -156,7 +157,9 @@ static const char *const whoami_keys[] = { "memory.max",  "memory.high", "memory
 int api_whoami(MethodCall *c)
 {
         Manager *m = c->manager;
-        const char *home = caller_home(c);
+        const char *home = c->peer->principal.is_root
+                                   ? ""
+                                   : home_lookup_live(&m->homes, &m->cgfs, c->peer->principal.uid);
         char home_api[API_PATH_MAX] = "", current[4096] = "";
         const char *hp = home_api, *cp = current;
         dbus_uint32_t uid = c->peer->principal.uid;
@@ -664,6 +667,9 @@ int api_chown(MethodCall *c)
         if (r < 0)
                 return r;
         r = cg_exists(&c->manager->cgfs, rel, c->error);
+        /* Homes root removed behind our back must not block this one (overlap, Exists). */
+        if (r == 0)
+                home_registry_prune(&c->manager->homes, &c->manager->cgfs);
         if (r == 0)
                 r = home_delegate(&c->manager->homes, &c->manager->cgfs, rel, uid, c->error);
         snprintf(what, sizeof(what), "uid=%u", uid);

@@ -215,34 +215,19 @@ static int cg_snap_take(const Cgfs *cg, int h, const char *rel, CgSnap **snapp)
         s->uid = st.st_uid;
         s->gid = st.st_gid;
         if (st.st_uid != 0 || st.st_gid != 0) {
-                int dfd = dup(fd);
-                DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-                struct dirent *de;
-                if (!d) {
-                        safe_close(dfd);
-                        r = -errno;
-                        goto fail;
-                }
-                s->files_all = true;
-                while (r == 0 && (de = readdir(d))) {
-                        struct stat fst;
-                        if (de->d_type != DT_REG ||
-                            fstatat(fd, de->d_name, &fst, AT_SYMLINK_NOFOLLOW) < 0)
-                                continue;
-                        if (fst.st_uid == st.st_uid && fst.st_gid == st.st_gid)
-                                r = cg_buf_add(&s->files, &s->files_len, de->d_name,
-                                               strlen(de->d_name) + 1);
-                        else
-                                s->files_all = false;
-                }
-                closedir(d);
+                /* Ownership comes in two shapes, both cgm's own rules (and the kernel's for a
+                 * user's mkdir): every file the directory owner's (a cgroup made below a home,
+                 * cg_chown_all()), or only the delegated files (a home, home_chown_v2():
+                 * cgroup.type and the controller files stay root's). cgroup.type tells which,
+                 * without a stat of every file. */
+                struct stat tst;
+                s->files_all = fstatat(fd, "cgroup.type", &tst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                               tst.st_uid == st.st_uid;
+                for (size_t i = 0; !s->files_all && r == 0 && i < cg->n_delegate; i++)
+                        r = cg_buf_add(&s->files, &s->files_len, cg->delegate[i],
+                                       strlen(cg->delegate[i]) + 1);
                 if (r < 0)
                         goto fail;
-                if (s->files_all) {
-                        free(s->files);
-                        s->files = NULL;
-                        s->files_len = 0;
-                }
         }
         for (size_t i = 0; i < ELEMENTSOF(cg_restore_files); i++) {
                 char buf[1024];
@@ -582,13 +567,18 @@ static int cg_rm_execute(const Cgfs *cg, CgRmPlan *p, CgRmWhy *why)
         p->done = calloc(p->n ? p->n : 1, sizeof(*p->done));
         if (!p->done)
                 return -ENOMEM;
+        /* The directory removed last needs no note: nothing can fail after it. */
+        size_t last = p->n;
+        for (size_t k = p->n_order; k-- > 0 && last == p->n;)
+                if (p->start[k + 1] > p->start[k])
+                        last = p->start[k];
         for (size_t k = 0; k < p->n_order; k++)
                 for (size_t i = p->start[k + 1]; i-- > p->start[k];) {
                         CgRmDir *d = &p->dirs[i];
                         char parent[CGM_PATH_MAX + 1];
                         const char *name = cg_rm_split(d->rel, parent, sizeof(parent));
                         _cleanup_close_ int pfd = -1;
-                        int r = cg_snap_take(cg, d->h, d->rel, &d->snap);
+                        int r = i == last ? 0 : cg_snap_take(cg, d->h, d->rel, &d->snap);
                         if (r == -ENOENT)
                                 continue; /* gone already: removed directly in cgroupfs */
                         if (r == 0) {

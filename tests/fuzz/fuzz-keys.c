@@ -22,10 +22,10 @@
 #include <string.h>
 
 #include "keys.h"
+#include "fuzz-util.h"
 #include "protocol.h"
 #include "units.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Valid UTF-8 (D-Bus refuses anything else) without control characters (no forged lines). */
 static int text_clean(const char *s)
@@ -113,23 +113,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(s);
         return 0;
 }
-
-#ifndef FUZZ_LIBFUZZER
-int main(int argc, char **argv)
-{
-        for (int i = 1; i < argc; i++) {
-                static uint8_t buf[64 * 1024];
-                FILE *f = fopen(argv[i], "rb");
-                size_t n;
-
-                if (!f) {
-                        fprintf(stderr, "fuzz-keys: cannot open %s\n", argv[i]);
-                        return 1;
-                }
-                n = fread(buf, 1, sizeof(buf), f);
-                fclose(f);
-                LLVMFuzzerTestOneInput(buf, n);
-        }
-        return 0;
-}
-#endif

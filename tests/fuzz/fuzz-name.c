@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include "name.h"
+#include "fuzz-util.h"
 #include "protocol.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_accepted_path(const char *path)
 {
@@ -89,23 +89,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(s);
         return 0;
 }
-
-#ifndef FUZZ_LIBFUZZER
-int main(int argc, char **argv)
-{
-        for (int i = 1; i < argc; i++) {
-                static uint8_t buf[64 * 1024];
-                FILE *f = fopen(argv[i], "rb");
-                size_t n;
-
-                if (!f) {
-                        fprintf(stderr, "fuzz-name: cannot open %s\n", argv[i]);
-                        return 1;
-                }
-                n = fread(buf, 1, sizeof(buf), f);
-                fclose(f);
-                LLVMFuzzerTestOneInput(buf, n);
-        }
-        return 0;
-}
-#endif
