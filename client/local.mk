@@ -26,8 +26,8 @@ cgm_SOURCES = \
 	client/cli/cmd-proc.c \
 	client/cli/cmd-run.c \
 	client/cli/cmd-admin.c
-# `cgm policy check` runs the daemon's own policy parser (daemon/policy.c), so that a file it
-# accepts is one cgmd accepts; only the objects that parser needs are linked from the archive.
-cgm_LDADD = client/libcgm.la daemon/libcgmd.la $(LIBCAP_LIBS) $(DBUS_LIBS)
+# `cgm policy check` runs the daemon's own policy parser (common/policy.c), so that a file it
+# accepts is one cgmd accepts; the CLI links no daemon code.
+cgm_LDADD = client/libcgm.la common/libcgmcommon.la $(DBUS_LIBS)
 
 EXTRA_DIST += client/libcgm.sym client/libcgm.pc.in

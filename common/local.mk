@@ -10,4 +10,8 @@ common_libcgmcommon_la_SOURCES = \
 	common/units.h \
 	common/units.c \
 	common/text.h \
-	common/text.c
+	common/text.c \
+	common/keys.h \
+	common/keys.c \
+	common/policy.h \
+	common/policy.c

@@ -4,14 +4,12 @@ noinst_LTLIBRARIES += daemon/libcgmd.la
 daemon_libcgmd_la_SOURCES = \
 	daemon/context.h \
 	daemon/log.h daemon/log.c \
-	daemon/policy.h daemon/policy.c \
 	daemon/worker.h daemon/worker.c \
 	daemon/nss.h daemon/nss.c \
 	daemon/session.h daemon/session.c \
 	daemon/api-session.h daemon/api-session.c \
 	daemon/caps.h daemon/caps.c \
 	daemon/audit.h daemon/audit.c \
-	daemon/keys.h daemon/keys.c \
 	daemon/auth.h daemon/auth.c \
 	daemon/mountinfo.h daemon/mountinfo.c \
 	daemon/cgfs.h daemon/cgfs.c \

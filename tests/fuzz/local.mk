@@ -15,7 +15,7 @@ tests_fuzz_fuzz_name_SOURCES = tests/fuzz/fuzz-name.c
 tests_fuzz_fuzz_name_LDADD = common/libcgmcommon.la
 
 tests_fuzz_fuzz_keys_SOURCES = tests/fuzz/fuzz-keys.c
-tests_fuzz_fuzz_keys_LDADD = daemon/libcgmd.la common/libcgmcommon.la
+tests_fuzz_fuzz_keys_LDADD = common/libcgmcommon.la
 
 tests_fuzz_fuzz_units_SOURCES = tests/fuzz/fuzz-units.c tests/fuzz/fuzz-util.h
 tests_fuzz_fuzz_units_LDADD = common/libcgmcommon.la
@@ -24,7 +24,7 @@ tests_fuzz_fuzz_mountinfo_SOURCES = tests/fuzz/fuzz-mountinfo.c tests/fuzz/fuzz-
 tests_fuzz_fuzz_mountinfo_LDADD = daemon/libcgmd.la common/libcgmcommon.la
 
 tests_fuzz_fuzz_policy_SOURCES = tests/fuzz/fuzz-policy.c tests/fuzz/fuzz-util.h
-tests_fuzz_fuzz_policy_LDADD = daemon/libcgmd.la common/libcgmcommon.la
+tests_fuzz_fuzz_policy_LDADD = common/libcgmcommon.la
 
 # fuzz-dbus.c includes daemon/main.c (for manager_apply_options), renaming its main().
 tests_fuzz_fuzz_dbus_SOURCES = tests/fuzz/fuzz-dbus.c tests/fuzz/fuzz-util.h
