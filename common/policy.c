@@ -73,6 +73,10 @@ static const OptionDef option_defs[] = {
         OPT(creates_per_second, OPT_UINT, 1, 1000000, "100"),
         OPT(connections_per_uid, OPT_UINT, 1, 65536, "64"),
         OPT(nss_timeout_ms, OPT_UINT, 100, 600000, "10000"),
+        /* Who places logins on a host: cgm (its own session leaves) or systemd-logind (cgm
+         * then sets the policy on user-UID.slice, daemon/systemd.c); auto picks systemd where
+         * systemd is PID 1. */
+        OPT(session_manager, OPT_STRING, 0, 0, "auto"),
 };
 
 static PolicyOption *option_at(Policy *p, const OptionDef *d)
@@ -178,6 +182,12 @@ static int option_set(Policy *p, const OptionDef *d, const char *value, const ch
                                              "%s: base must be an absolute cgroup path or "
                                              "self:NAME",
                                              where);
+                if (strcmp(d->name, "session_manager") == 0 && strcmp(value, "auto") &&
+                    strcmp(value, "cgm") && strcmp(value, "systemd"))
+                        return cgm_error_set(e, -EINVAL, NULL,
+                                             "%s: session_manager takes auto, cgm or systemd, not "
+                                             "`%s`",
+                                             where, q(value, qb));
                 if (strcmp(d->name, "admin_group") == 0 && *value && !name_ok(value))
                         return cgm_error_set(e, -EINVAL, NULL, "%s: bad group name `%s`", where,
                                              q(value, qb));
@@ -366,7 +376,8 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e)
                                              "kill_on_logout, kill_exempt, linger, exclude, "
                                              "admin_group, max_cgroups_per_user, "
                                              "requests_per_second, creates_per_second, "
-                                             "connections_per_uid, nss_timeout_ms; limits go in "
+                                             "connections_per_uid, nss_timeout_ms, "
+                                             "session_manager; limits go in "
                                              "[default], [group:NAME] or [user:NAME])",
                                              where, cgm_quote(key, SIZE_MAX, qb, 48));
                 if (r < 0)

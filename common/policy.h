@@ -54,6 +54,7 @@ typedef struct Policy {
         PolicyOption creates_per_second;     /* per non-root uid */
         PolicyOption connections_per_uid;
         PolicyOption nss_timeout_ms;
+        PolicyOption session_manager;     /* auto | cgm | systemd (daemon/systemd.c) */
         PolicySection *sections;
         size_t n_sections;
         char **files; /* every file read, in order */

@@ -30,6 +30,7 @@
 #include "proc.h"
 #include "protocol.h"
 #include "reply.h"
+#include "systemd.h"
 #include "text.h"
 
 #define API_PATH_MAX (CGM_PATH_MAX + 1100)
@@ -52,6 +53,8 @@ static int resolve(MethodCall *c, const char *input, AuthAction action, char *re
         if (strlen(input) > CGM_PATH_MAX)
                 return cgm_error_set(c->error, -ENAMETOOLONG, CGM_ERR_INVALID_NAME,
                                      "path is longer than %d bytes", CGM_PATH_MAX);
+        if (!home && systemd_active(m))
+                return systemd_refuse(c, input); /* its tree is systemd --user's */
         r = auth_resolve(m->cgfs.base_api, home, input, rel, n, c->error);
         if (r < 0)
                 return r;
@@ -166,6 +169,8 @@ int api_whoami(MethodCall *c)
         DBusMessageIter it, arr;
         int r;
 
+        if (!home && systemd_active(m))
+                return systemd_whoami(c); /* user@UID.service, the limits of its slice */
         if (home)
                 cgfs_api_path(&m->cgfs, home, home_api, sizeof(home_api));
         /* Through the connection's pidfd: once the process that connected has exited, its

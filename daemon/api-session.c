@@ -38,6 +38,7 @@
 #include "proc.h"
 #include "reply.h"
 #include "session.h"
+#include "systemd.h"
 #include "text.h"
 
 typedef enum PendingKind {
@@ -182,6 +183,9 @@ static void open_finish(Pending *p)
                 r = cgm_error_set(&e, p->nss.result, CGM_ERR_FAILED,
                                   "looking up `%s` in NSS failed: %s", p->nss.name,
                                   strerror(-p->nss.result));
+        else if (systemd_active(m)) /* the login stays in logind's scope */
+                r = systemd_session_open(m, &p->nss, p->xdg_id, p->pidfd, id, sizeof(id), path,
+                                         sizeof(path), &e);
         else
                 r = session_open(m, &p->nss, p->xdg_id, p->pidfd, p->pid, id, sizeof(id), path,
                                  sizeof(path), &e);
@@ -196,7 +200,10 @@ static void open_finish(Pending *p)
                 return;
         }
         open_remember_opener(m, id, p->pidfd);
-        pending_send(p, reply_strings(p->msg, 2, (const char *const[]){ id, path }));
+        pending_send(p, systemd_reply_when_applied(m, id, p->conn,
+                                                   reply_strings(p->msg, 2,
+                                                                 (const char *const[]){ id, path }),
+                                                   p->caller_timeout_ms));
 }
 
 static void explain_append(DBusMessageIter *arr, const char *k, const char *v, const char *src)
@@ -261,6 +268,8 @@ static void explain_finish(Pending *p)
                        policy_bool(&pol->kill_on_logout) && !exempt ? "yes" : "no",
                        exempt && policy_bool(&pol->kill_on_logout) ? pol->kill_exempt.source
                                                                      : pol->kill_on_logout.source);
+        explain_append(&earr, "session_manager", systemd_mode_name(m),
+                       pol->session_manager.source);
         dbus_message_iter_close_container(&it, &earr);
         pending_send(p, reply);
 }
@@ -511,6 +520,13 @@ int api_close_session(MethodCall *c)
                 return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
                                      "`%s` is not a session id",
                                      cgm_quote(id, 64, why, sizeof(why)));
+        if (systemd_active(c->manager)) {
+                r = systemd_session_close(c->manager, id, c->peer->pidfd, api, sizeof(api),
+                                          c->error);
+                audit_write_why(c->peer->principal.uid, c->peer->pid, "CloseSession", api, id, r,
+                                c->error->name, c->error->msg);
+                return r;
+        }
         s = session_find(c->manager, id);
         if (s) {
                 cgfs_api_path(&c->manager->cgfs, s->rel, api, sizeof(api));
@@ -552,6 +568,7 @@ int api_sessions(MethodCall *c)
                 dbus_message_iter_append_basic(&st, DBUS_TYPE_BOOLEAN, &pop);
                 dbus_message_iter_close_container(&arr, &st);
         }
+        systemd_sessions_append(m, &arr);
         dbus_message_iter_close_container(&it, &arr);
         return 0;
 }
@@ -585,6 +602,7 @@ int api_users(MethodCall *c)
                 dbus_message_iter_append_basic(&st, DBUS_TYPE_BOOLEAN, &lingers);
                 dbus_message_iter_close_container(&arr, &st);
         }
+        systemd_users_append(m, &arr);
         dbus_message_iter_close_container(&it, &arr);
         return 0;
 }
@@ -636,6 +654,7 @@ int manager_reload(Manager *m, CgmError *e)
                         continue;
                 workers_submit(&m->workers, &p->nss.job);
         }
+        systemd_reload(m); /* systemd mode: the users with logind sessions */
         return 0;
 }
 

@@ -46,9 +46,12 @@ int caps_restrict(CgmError *e)
         cap_t caps;
         int r = 0;
 
+        /* A capability the service manager already left out of the bounding set (systemd's
+         * CapabilityBoundingSet=, which also leaves out CAP_SETPCAP, needed to drop one) is
+         * skipped: there is nothing to drop. */
         for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-                if (!caps_is_kept(c) && CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0 &&
-                    errno != EINVAL)
+                if (!caps_is_kept(c) && CAP_IS_SUPPORTED(c) && cap_get_bound(c) == 1 &&
+                    cap_drop_bound(c) < 0 && errno != EINVAL)
                         return cgm_error_set(e, -errno, NULL,
                                              "cannot drop capability %d from the bounding set: %m",
                                              (int)c);

@@ -24,6 +24,7 @@
 #include "cgfs.h"
 #include "cleanup.h"
 #include "name.h"
+#include "own-cgroup.h"
 #include "protocol.h"
 
 #define CGFS_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
@@ -232,6 +233,8 @@ static int cgfs_own_path(const MountedHierarchy *m, const char *proc_cgroup, cha
                 if (!*path)
                         snprintf(path, sizeof(path), "/");
         }
+        /* In its leaf (own-cgroup.c), cgmd's own cgroup is the leaf's parent. */
+        own_cgroup_strip_leaf(path);
         snprintf(out, n, "%s", path);
         return 0;
 }

@@ -17,6 +17,7 @@ typedef struct Policy Policy;
 typedef struct Session Session;
 typedef struct Pending Pending;
 typedef struct HomeWait HomeWait;
+typedef struct Systemd Systemd;
 
 #define MANAGER_CHARGE_BUCKETS 256
 
@@ -51,6 +52,7 @@ typedef struct Manager {
         LoopSource sweep;       /* timerfd: periodic check where there is no cgroup.events */
         Pending *requests;      /* requests waiting for a worker */
         bool stopping;
+        Systemd *systemd;       /* systemd mode (systemd.c); NULL in cgm mode */
 
         unsigned requests_per_second; /* per non-root uid */
         unsigned creates_per_second;  /* per non-root uid */

@@ -7,12 +7,15 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/worker.h daemon/worker.c \
 	daemon/nss.h daemon/nss.c \
 	daemon/session.h daemon/session.c \
+	daemon/systemd.h daemon/systemd.c daemon/systemd-props.h daemon/systemd-props.c \
 	daemon/api-session.h daemon/api-session.c \
 	daemon/caps.h daemon/caps.c \
 	daemon/audit.h daemon/audit.c \
 	daemon/auth.h daemon/auth.c \
 	daemon/mountinfo.h daemon/mountinfo.c \
 	daemon/cgfs.h daemon/cgfs.c \
+	daemon/own-cgroup.h daemon/own-cgroup.c \
+	daemon/service.h daemon/service.c \
 	daemon/cgroup.h daemon/cgroup-internal.h daemon/cgroup.c \
 	daemon/cg-proc.c daemon/cg-remove.c \
 	daemon/home.h daemon/home.c \

@@ -13,6 +13,11 @@
  *   7. the socket (server.c), refusing when another live cgmd answers on it; only once it
  *      listens does the parent exit 0, so `cgmd && cgm ping` works.
  * Then one epoll loop serves everything; SIGTERM/SIGINT stop it through a signalfd.
+ *
+ * Around these, the service manager's side (service.c: sd_notify readiness, the pidfile) and,
+ * before the base is opened, cgmd's own cgroup (own-cgroup.c: on cgroup v2 cgmd moves into a
+ * leaf of its own so that a base below its cgroup gets controllers; at exit it gives them
+ * back when the base is empty).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,16 +37,19 @@
 #include "context.h"
 #include "nss.h"
 #include "log.h"
+#include "own-cgroup.h"
 #include "peer.h"
 #include "policy.h"
 #include "protocol.h"
 #include "server.h"
+#include "service.h"
 #include "session.h"
 
 typedef struct Options {
         const char *socket;
         const char *base;
         const char *config;
+        const char *pidfile;
         bool foreground;
         bool debug;
 } Options;
@@ -55,10 +63,11 @@ static void usage(FILE *f)
                 "  -b, --base BASE     manage the cgroup BASE (default " CGM_DEFAULT_BASE "); "
                 "self:NAME means\n"
                 "                      NAME below cgmd's own cgroup in every hierarchy\n"
-                "  -c, --config FILE   read settings from FILE (default /etc/cgm/cgm.conf if "
-                "present)\n"
+                "  -c, --config FILE   read settings from FILE (default " POLICY_DEFAULT_PATH
+                "\n                      and its .d/*.conf, if present)\n"
                 "  -f, --foreground    do not detach; log to stderr as well as syslog\n"
                 "  -d, --debug         log debug messages\n"
+                "      --pidfile PATH  write cgmd's pid to PATH once it listens; removed at exit\n"
                 "      --version       print the version and exit\n"
                 "  -h, --help          print this help and exit\n\n"
                 "See cgmd(8).\n");
@@ -72,6 +81,7 @@ static int parse_args(int argc, char **argv, Options *o)
                 { "config", required_argument, NULL, 'c' },
                 { "foreground", no_argument, NULL, 'f' },
                 { "debug", no_argument, NULL, 'd' },
+                { "pidfile", required_argument, NULL, 'P' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -94,6 +104,9 @@ static int parse_args(int argc, char **argv, Options *o)
                         break;
                 case 'd':
                         o->debug = true;
+                        break;
+                case 'P':
+                        o->pidfile = optarg;
                         break;
                 case 'V':
                         printf("cgmd %s (API level %d)\n", PACKAGE_VERSION, CGM_API_LEVEL);
@@ -145,12 +158,17 @@ static int signals_dispatch(LoopSource *s, uint32_t events)
                 case SIGTERM:
                 case SIGINT:
                         log_info("received %s, stopping", strsignal((int)si.ssi_signo));
+                        service_stopping();
                         loop_exit(&m->loop, 0);
                         break;
                 case SIGHUP: {
                         CgmError e = CGM_ERROR_NULL;
                         log_info("received SIGHUP, reloading the policy");
-                        (void)manager_reload(m, &e);
+                        service_reloading();
+                        if (manager_reload(m, &e) < 0)
+                                service_reloaded(e.msg[0] ? e.msg : "the new policy was refused");
+                        else
+                                service_reloaded("serving; policy reloaded");
                         break;
                 }
                 }
@@ -256,13 +274,20 @@ int main(int argc, char **argv)
         Options o = { .socket = NULL, .base = NULL };
         Manager m = { .signals = LOOP_SOURCE_NULL, .peer_slot = -1, .inotify = LOOP_SOURCE_NULL,
                       .sweep = LOOP_SOURCE_NULL, .accept_timer = LOOP_SOURCE_NULL };
+        OwnCgroup own = OWN_CGROUP_NULL;
         CgmError e = CGM_ERROR_NULL;
+        char status[400];
         int notify_fd = -1, r;
 
         r = parse_args(argc, argv, &o);
         if (r != 0)
                 return r > 0 ? EXIT_SUCCESS : 2;
         log_open(true, o.debug);
+        r = service_open(o.pidfile);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "--pidfile needs an absolute path, not `%s`", o.pidfile);
+                goto fail_early;
+        }
 
         m.config_path = o.config;
         r = policy_load(&m.policy, o.config, &e);
@@ -279,6 +304,7 @@ int main(int argc, char **argv)
                 cgm_error_set(&e, r, NULL, "cannot create the event loop: %s", strerror(-r));
                 goto fail_early;
         }
+        own_cgroup_enter(&own, o.base ? o.base : m.policy->base.value);
         r = cgfs_open(&m.cgfs, o.base ? o.base : m.policy->base.value, &e);
         if (r < 0)
                 goto fail;
@@ -295,17 +321,19 @@ int main(int argc, char **argv)
         r = caps_restrict(&e);
         if (r < 0)
                 goto fail;
-        r = setup_signals(&m);
-        if (r < 0) {
-                cgm_error_set(&e, r, NULL, "cannot set up signal handling: %s", strerror(-r));
-                goto fail;
-        }
         if (!o.foreground) {
                 r = daemonize(&notify_fd);
                 if (r < 0) {
                         cgm_error_set(&e, r, NULL, "cannot detach: %s", strerror(-r));
                         goto fail;
                 }
+        }
+        /* After fork(): a signalfd wakes epoll through the sighand of the process that added
+         * it, so one made by the parent would never wake the detached child. */
+        r = setup_signals(&m);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "cannot set up signal handling: %s", strerror(-r));
+                goto fail;
         }
         /* Threads only after fork(): a forked child keeps just the forking thread. */
         r = workers_init(&m.workers, &m.loop, CGM_NSS_WORKERS);
@@ -321,6 +349,15 @@ int main(int argc, char **argv)
                  PACKAGE_VERSION, m.cgfs.base_api, cgfs_layout_name(m.cgfs.layout), m.cgfs.n,
                  m.cgfs.n == 1 ? "y" : "ies", m.homes.n, m.homes.n == 1 ? "" : "s",
                  m.socket_path);
+        snprintf(status, sizeof(status), "serving base %s (%s layout, %zu home%s) on %s",
+                 m.cgfs.base_api, cgfs_layout_name(m.cgfs.layout), m.homes.n,
+                 m.homes.n == 1 ? "" : "s", m.socket_path);
+        r = service_ready(status);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "cannot write the pidfile `%s`: %s", o.pidfile,
+                              strerror(-r));
+                goto fail;
+        }
         if (notify_fd >= 0) {
                 char ok = 0;
                 log_close();
@@ -339,6 +376,8 @@ int main(int argc, char **argv)
                 }
         }
         manager_deinit(&m);
+        own_cgroup_leave(&own);
+        service_close();
         dbus_shutdown();
         log_info("stopped");
         log_close();
@@ -349,6 +388,9 @@ fail:
 fail_early:
         policy_free(m.policy);
         log_error("%s", e.msg[0] ? e.msg : strerror(-r));
+        service_failed(r, e.msg[0] ? e.msg : strerror(-r));
+        own_cgroup_leave(&own);
+        service_close();
         if (notify_fd >= 0) {
                 char bad = 1;
                 (void)write(notify_fd, &bad, 1);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,17 @@
 /* getpw*_r/getgr*_r buffers start here and grow on ERANGE up to the cap. */
 #define NSS_BUF_START 4096
 #define NSS_BUF_MAX (1024 * 1024)
+
+/*
+ * getgrouplist() is one at a time. For an NSS module without initgroups_dyn (libnss_extrausers
+ * among them) glibc enumerates the group database through the module's setgrent/getgrent_r,
+ * whose cursor is the module's own process-wide state: two workers in it at once read memory
+ * the other freed (seen under valgrind with two lookups in flight). The lock guards that
+ * process-wide library state, so it lives here with it, not in the daemon's context. The cost:
+ * while a directory hangs in one group lookup, the next waits for it; both are bounded by
+ * nss_timeout_ms on the loop's side, as every lookup is.
+ */
+static pthread_mutex_t nss_grouplist_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void nss_lookup_run(WorkerJob *job)
 {
@@ -50,8 +62,10 @@ void nss_lookup_run(WorkerJob *job)
         l->gid = pw.pw_gid;
         snprintf(l->user, sizeof(l->user), "%s", pw.pw_name);
 
+        pthread_mutex_lock(&nss_grouplist_lock);
         if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &n) < 0)
                 n = NSS_GROUPS_MAX; /* more groups than we look at: keep the first ones */
+        pthread_mutex_unlock(&nss_grouplist_lock);
         for (int i = 0; i < n && l->n_groups < NSS_GROUPS_MAX; i++) {
                 struct group gr, *grp = NULL;
                 size_t gsize = NSS_BUF_START;

@@ -49,6 +49,7 @@
 #include "name.h"
 #include "policy.h"
 #include "session.h"
+#include "systemd.h"
 
 static void api_of(Manager *m, const char *rel, char *out, size_t n)
 {
@@ -406,11 +407,12 @@ int sessions_init(Manager *m, CgmError *e)
                 home_user_name(m, m->homes.homes[i].path, user, sizeof(user));
                 home_after_session(m, uid, user);
         }
-        return 0;
+        return systemd_init(m, e); /* systemd mode: logind's sessions (systemd.c) */
 }
 
 void sessions_deinit(Manager *m)
 {
+        systemd_deinit(m);
         while (m->sessions)
                 session_free(m, m->sessions);
         while (m->home_waits)

@@ -30,12 +30,21 @@ uninstall-hook: pam-cgm-uninstall-hook
 pam-cgm-uninstall-hook:
 	rm -f $(DESTDIR)$(pammoddir)/pam_cgm.so
 
-dist_man_MANS += docs/man/pam_cgm.8
+man_MANS += docs/man/pam_cgm.8
+
+# The module goes to $(pammoddir), where the host's libpam looks (configure asks pam.pc).
+# Enabling it stays the administrator's decision; two ways are installed:
+# - the pam-auth-update(8) profile, $(datadir)/pam-configs/cgm: Debian's pam-auth-update
+#   reads /usr/share/pam-configs, so with --prefix=/usr (as the Debian package) it is found,
+#   and `pam-auth-update --enable cgm` adds pam_cgm to the interactive common-session;
+# - the pam.d snippet, $(pkgdatadir)/pam.d/cgm-session, to copy to /etc/pam.d/ and
+#   `@include cgm-session` from single services (any distribution).
+pamconfigsdir = $(datadir)/pam-configs
+dist_pamconfigs_DATA = etc/pam-configs/cgm
+cgmpamddir = $(pkgdatadir)/pam.d
+dist_cgmpamd_DATA = etc/pam.d/cgm-session
+else
+EXTRA_DIST += etc/pam.d/cgm-session etc/pam-configs/cgm
 endif
 
-# The PAM snippets are shipped, not installed: enabling the module is the administrator's
-# decision (pam-auth-update on Debian reads /usr/share/pam-configs, whatever the prefix).
-EXTRA_DIST += \
-	pam_cgm/pam_cgm.map \
-	etc/pam.d/cgm-session \
-	etc/pam-configs/cgm
+EXTRA_DIST += pam_cgm/pam_cgm.map

@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Install what building and testing cgm needs on Debian/Ubuntu (run as root).
 set -eu
+# dpkg-dev, debhelper, lintian: the .debs (scripts/build-debs.sh); mandoc: tests/man-lint.sh.
+# qemu-system-x86, qemu-utils, mmdebstrap, e2fsprogs: the VM and booted-guest tiers (tests/vm,
+# tests/guest; their harnesses also install what is missing).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libdbus-1-dev libcap-dev libcmocka-dev libpam0g-dev pamtester
 dbus-bin libglib2.0-bin systemd util-linux socat valgrind libnss-extrausers
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+dpkg-dev debhelper lintian mandoc
+qemu-system-x86 qemu-utils mmdebstrap e2fsprogs"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -81,21 +81,25 @@ base_dirs() {
 	done </proc/self/cgroup | sort -u
 }
 
+# mountinfo's filesystem type is the field after the "-" that ends the optional fields (shared:N
+# on a booted host); the field after it is the mount's source, free text ("cgroup" on some hosts,
+# "none" or the controller's name where OpenRC mounted it), so it is not the type.
+MNT_FSTYPE='{ for (t = 7; t < NF && $t != "-"; t++); fs = $(t + 1) }'
 # The cgroup2 directory of the base (empty on pure v1).
-v2_base() { local m; m=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo); [ -n "$m" ] || return 0
+v2_base() { local m; m=$(awk "$MNT_FSTYPE"' fs == "cgroup2" { print $5; exit }' /proc/self/mountinfo); [ -n "$m" ] || return 0
 	local p; p=$(sed -n 's/^0:://p' /proc/self/cgroup); [ "$p" = / ] && p=""; echo "$m$p/$BASE_NAME"; }
 # The v1 directory of the base for one controller.
 v1_base() { local c=$1 line mp p
 	line=$(grep -E "^[0-9]+:([^:]*,)?$c(,[^:]*)?:" /proc/self/cgroup) || return 1
 	p=${line#*:*:}; [ "$p" = / ] && p=""
-	mp=$(awk -v c="$c" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit } }' /proc/self/mountinfo)
+	mp=$(awk -v c="$c" "$MNT_FSTYPE"' fs == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit } }' /proc/self/mountinfo)
 	echo "$mp$p/$BASE_NAME"; }
 # The directory that holds a controller's files for the base (v2 when enabled there, else v1).
 ctl_base() { local c=$1 v2; v2=$(v2_base)
 	if [ -n "$v2" ] && grep -qw "$c" "$v2/cgroup.subtree_control" 2>/dev/null; then echo "$v2"; else v1_base "$c"; fi; }
 
 # The base as the API shows it (cgroup2 path where there is one).
-api_base() { local v2; v2=$(v2_base); if [ -n "$v2" ]; then local m; m=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo); echo "${v2#"$m"}"; else
+api_base() { local v2; v2=$(v2_base); if [ -n "$v2" ]; then local m; m=$(awk "$MNT_FSTYPE"' fs == "cgroup2" { print $5; exit }' /proc/self/mountinfo); echo "${v2#"$m"}"; else
 	local d; d=$(base_dirs | head -n1); local mp; mp=$(dirname "$(dirname "$d")"); echo "/${d#*/*/*/*/}"; fi; }
 
 remove_tree() {

@@ -7,6 +7,10 @@ tests_integration_forker_SOURCES = tests/integration/forker.c
 check_PROGRAMS += tests/integration/hostile
 tests_integration_hostile_SOURCES = tests/integration/hostile.c
 tests_integration_hostile_LDADD = $(DBUS_LIBS) -lpthread
+# fake-systemd: org.freedesktop.systemd1 on a private bus, for test-systemd-mode.sh
+check_PROGRAMS += tests/integration/fake-systemd
+tests_integration_fake_systemd_SOURCES = tests/integration/fake-systemd.c
+tests_integration_fake_systemd_LDADD = $(DBUS_LIBS)
 
 INTEGRATION_TESTS = \
 	tests/integration/test-daemon.sh \
@@ -14,7 +18,9 @@ INTEGRATION_TESTS = \
 	tests/integration/test-delegation.sh \
 	tests/integration/test-v2.sh \
 	tests/integration/test-hostile.sh \
-	tests/integration/test-sessions.sh
+	tests/integration/test-sessions.sh \
+	tests/integration/test-systemd-mode.sh \
+	tests/integration/test-service.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
 
@@ -26,6 +32,7 @@ AM_TESTS_ENVIRONMENT = \
 	FORKER='$(abs_top_builddir)/tests/integration/forker'; export FORKER; \
 	PAM_CGM='$(abs_top_builddir)/pam_cgm/.libs/pam_cgm.so'; export PAM_CGM; \
 	PAM_SESSION='$(abs_top_builddir)/tests/pam/pam-session'; export PAM_SESSION; \
+	FAKE_SYSTEMD='$(abs_top_builddir)/tests/integration/fake-systemd'; export FAKE_SYSTEMD; \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT;
 # Tests without an extension (the cmocka binaries) speak TAP too (CMOCKA_MESSAGE_OUTPUT=TAP).
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

@@ -9,7 +9,8 @@ UNIT_TESTS = \
 	tests/unit/test-auth \
 	tests/unit/test-mountinfo \
 	tests/unit/test-policy \
-	tests/unit/test-reply
+	tests/unit/test-reply \
+	tests/unit/test-systemd
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -46,6 +47,10 @@ tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 tests_unit_test_reply_SOURCES = tests/unit/test-reply.c
 tests_unit_test_reply_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_reply_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_systemd_SOURCES = tests/unit/test-systemd.c
+tests_unit_test_systemd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_systemd_LDADD = $(UNIT_LDADD)
 endif
 
 # Not a program: a check over the daemon's sources (every reply string goes through reply.c).
