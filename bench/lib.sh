@@ -13,10 +13,14 @@ export CGM_SOCKET="$SOCK"
 DAEMON_PID=""
 BENCH_PID=""
 
+# mountinfo's filesystem type is the field after the "-" that ends the optional fields; the
+# field after it is the mount's source, free text, not the type.
+MNT_FSTYPE='{ for (t = 7; t < NF && $t != "-"; t++); fs = $(t + 1) }'
+
 # The base's directory on cgroup2 (empty on a pure v1 host).
 v2_base() {
 	local m p
-	m=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	m=$(awk "$MNT_FSTYPE"' fs == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 	[ -n "$m" ] || return 0
 	p=$(sed -n 's/^0:://p' /proc/self/cgroup)
 	[ "$p" = / ] && p=""
@@ -29,7 +33,7 @@ v1_base() {
 	line=$(grep -E "^[0-9]+:([^:]*,)?$c(,[^:]*)?:" /proc/self/cgroup) || return 0
 	p=${line#*:*:}
 	[ "$p" = / ] && p=""
-	mp=$(awk -v c="$c" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit } }' /proc/self/mountinfo)
+	mp=$(awk -v c="$c" "$MNT_FSTYPE"' fs == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit } }' /proc/self/mountinfo)
 	[ -n "$mp" ] && echo "$mp$p/$BASE_NAME"
 }
 

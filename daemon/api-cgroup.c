@@ -191,14 +191,10 @@ int api_whoami(MethodCall *c)
         for (size_t i = 0; home && *home && i < ELEMENTSOF(whoami_keys); i++) {
                 char value[CGM_VALUE_MAX];
                 const char *k = whoami_keys[i], *v = value;
-                DBusMessageIter entry;
                 CgmError ignored = CGM_ERROR_NULL;
                 if (cg_get_one(&m->cgfs, home, k, value, sizeof(value), &ignored) < 0)
                         continue;
-                dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                reply_append_string(&entry, k);
-                reply_append_string(&entry, v);
-                dbus_message_iter_close_container(&arr, &entry);
+                reply_append_pair(&arr, k, v);
         }
         dbus_message_iter_close_container(&it, &arr);
         return 0;
@@ -324,29 +320,21 @@ int api_get(MethodCall *c)
                 for (size_t i = 0; i < n; i++) {
                         char value[CGM_VALUE_MAX];
                         const char *v = value;
-                        DBusMessageIter entry;
                         r = cg_get_one(&m->cgfs, rel, wanted[i], value, sizeof(value), c->error);
                         if (r < 0) {
                                 dbus_message_iter_abandon_container(&it, &out);
                                 return r;
                         }
-                        dbus_message_iter_open_container(&out, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                        reply_append_string(&entry, wanted[i]);
-                        reply_append_string(&entry, v);
-                        dbus_message_iter_close_container(&out, &entry);
+                        reply_append_pair(&out, wanted[i], v);
                 }
         } else {
                 for (const char *const *k = key_names(); *k; k++) {
                         char value[CGM_VALUE_MAX];
                         const char *v = value;
-                        DBusMessageIter entry;
                         CgmError ignored = CGM_ERROR_NULL;
                         if (cg_get_one(&m->cgfs, rel, *k, value, sizeof(value), &ignored) < 0)
                                 continue; /* controller absent or key not applicable here */
-                        dbus_message_iter_open_container(&out, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                        reply_append_string(&entry, *k);
-                        reply_append_string(&entry, v);
-                        dbus_message_iter_close_container(&out, &entry);
+                        reply_append_pair(&out, *k, v);
                 }
         }
         dbus_message_iter_close_container(&it, &out);

@@ -750,7 +750,12 @@ int cg_stat(const Cgfs *cg, const char *rel, CgCounter *out, size_t *n_out, CgmE
                 if (read_keyed(cg, cg->v2, rel, "cgroup.events", "frozen", &v))
                         PUT("frozen", v);
         } else {
+                int hf = cgfs_hierarchy_for(cg, "freezer");
+                char state[32];
                 PUT("populated", cg_populated(cg, rel) ? 1 : 0);
+                /* v1: FROZEN once every task stopped; FREEZING (on the way) is not frozen yet */
+                if (hf >= 0 && cgfs_read(cg, hf, rel, "freezer.state", state, sizeof(state)) >= 0)
+                        PUT("frozen", strncmp(state, "FROZEN", 6) == 0 ? 1 : 0);
         }
 #undef PUT
         *n_out = n;

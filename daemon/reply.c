@@ -109,6 +109,19 @@ bool reply_append_string(DBusMessageIter *it, const char *s)
         return ok;
 }
 
+bool reply_append_pair(DBusMessageIter *arr, const char *key, const char *value)
+{
+        DBusMessageIter entry;
+
+        if (!dbus_message_iter_open_container(arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry))
+                return false;
+        if (!reply_append_string(&entry, key) || !reply_append_string(&entry, value)) {
+                dbus_message_iter_abandon_container(arr, &entry);
+                return false;
+        }
+        return dbus_message_iter_close_container(arr, &entry);
+}
+
 DBusMessage *reply_error(DBusMessage *call, const char *name, const char *text)
 {
         bool oom;

@@ -19,6 +19,9 @@
  */
 bool reply_append_string(DBusMessageIter *it, const char *s);
 
+/** reply_append_pair() - one `{ss}` dict entry into the array @arr, both strings checked */
+bool reply_append_pair(DBusMessageIter *arr, const char *key, const char *value);
+
 /** reply_error() - a D-Bus error reply to @call whose text went through the same check */
 DBusMessage *reply_error(DBusMessage *call, const char *name, const char *text);
 

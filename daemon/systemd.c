@@ -1454,15 +1454,11 @@ int systemd_whoami(MethodCall *c)
              i++) {
                 char value[CGM_VALUE_MAX];
                 const char *v = value, *k = slice_keys[i];
-                DBusMessageIter entry;
                 if (root_read(m, slice, k, value, sizeof(value)) < 0)
                         continue;
                 if (strncmp(value, "default ", 8) == 0) /* io.weight */
                         v = value + 8;
-                dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-                reply_append_string(&entry, k);
-                reply_append_string(&entry, v);
-                dbus_message_iter_close_container(&arr, &entry);
+                reply_append_pair(&arr, k, v);
         }
         dbus_message_iter_close_container(&it, &arr);
         return 0;

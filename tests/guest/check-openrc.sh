@@ -24,10 +24,10 @@ check "cgmd's base $BASE exists with memory and pids for the homes" \
 	sh -c "grep -qw memory $(cg_dir memory $BASE)/cgroup.subtree_control && grep -qw pids $(cg_dir memory $BASE)/cgroup.subtree_control"
 left=$(find "$(cg_dir memory "$BASE")" -mindepth 1 -type d 2>&1)
 is "nothing left below the base of the login open at the reboot" "$left" ""
-check "cgm sessions lists no session" sh -c "! cgm sessions | grep -q '$T_USER'"
+check "cgm sessions lists no session of $T_USER" no_session_of_user
 cgm sessions >"$OUT/sessions-after-boot.txt" 2>&1
 
 check "the test programs are installed (forker, memhog)" install_helpers
 for kind in ssh console su; do login_checks "$kind"; done
-check "after the logouts, cgm sessions lists none of $T_USER's" sh -c "! cgm sessions | grep -q '$T_USER'"
+check "after the logouts, cgm sessions lists none of $T_USER's" no_session_of_user
 finish

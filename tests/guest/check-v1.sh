@@ -21,8 +21,9 @@ check "OpenRC started cgmd at boot (rc-service cgmd status)" rc-service cgmd sta
 check "cgm ping" cgm ping
 left=$(find "$(cg_dir memory "$BASE")" -mindepth 1 -type d 2>&1)
 is "nothing left below the base (memory hierarchy) of the login open at the reboot" "$left" ""
-check "cgm sessions lists no session" sh -c "! cgm sessions | grep -q '$T_USER'"
+check "cgm sessions lists no session of $T_USER" no_session_of_user
 
 check "the test programs are installed (forker, memhog)" install_helpers
 for kind in ssh console su; do login_checks "$kind"; done
+check "after the logouts, cgm sessions lists none of $T_USER's" no_session_of_user
 finish

@@ -172,3 +172,6 @@ memhog 200 >$d/memhog.out 2>&1; echo \$? >$d/memhog.rc; forker 200 >$d/forker 2>
 	check "$kind login: logout removes its session cgroup" wait_until 60 test ! -d "$sessdir"
 	rm -rf "$d"
 }
+
+# no_session_of_user: `cgm sessions` answers (as root) and lists no session of the test user.
+no_session_of_user() { local o; o=$(cgm sessions) || return 1; ! grep -qw "$T_USER" <<<"$o"; }

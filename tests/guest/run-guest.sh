@@ -19,7 +19,8 @@
 #   -b BUILDDIR  a built tree: the test helpers forker, memhog, hostile and tests/pam/pam-session
 #                come from it (`make check-guest` builds them; the tests that need one fail
 #                without it); default: the current directory if it has cgmd, else the source
-#   -d DEBDIR    the directory holding cgm's .debs (default: $CGM_GUEST_DEBS, else BUILDDIR/debs)
+#   -d DEBDIR    the directory holding cgm's .debs (default: $CGM_GUEST_DEBS, else
+#                BUILDDIR/tests/guest/debs, where make check-guest builds them)
 #   -o OUTDIR    keep each boot's TAP files, stderr and console log in OUTDIR/FLAVOR/bootN
 #   -t SECONDS   wall-clock limit of each flavor, both boots (default $CGM_GUEST_TIMEOUT, else
 #                600 s for openrc-v2 and systemd-v2 and 900 s for pure-v1: about four times what
@@ -66,7 +67,7 @@ BUILD=$(cd "$BUILD" && pwd)
 case $TIMEOUT in *[!0-9]*) die "-t needs seconds" ;; esac
 [ "$(id -u)" = 0 ] || die "needs root (image builds, apt)"
 [ "$(uname -m)" = x86_64 ] || die "needs an x86_64 host"
-[ -n "$DEBS" ] || DEBS=$BUILD/debs
+[ -n "$DEBS" ] || DEBS=$BUILD/tests/guest/debs # where make check-guest builds them
 ls "$DEBS"/*.deb >/dev/null 2>&1 || die "no .debs in $DEBS (-d DEBDIR; README.md's \"Installing on Debian\" says how to build them)"
 DEBS=$(cd "$DEBS" && pwd)
 

@@ -150,7 +150,7 @@ fi
 # cgroup of the test's own making, below the runner's cgroup; the base is self:$BASE_NAME
 # inside it. start_in DIR: start cgmd the way a service manager does, by a process that
 # enters DIR and then runs cgmd.
-V2MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+V2MNT=$(awk "$MNT_FSTYPE"' fs == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 if [ -z "$V2MNT" ]; then
 	skip "cgmd's own cgroup: no cgroup2 hierarchy"
 	finish
