@@ -7,7 +7,9 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/worker.h daemon/worker.c \
 	daemon/nss.h daemon/nss.c \
 	daemon/session.h daemon/session.c \
-	daemon/systemd.h daemon/systemd.c daemon/systemd-props.h daemon/systemd-props.c \
+	daemon/systemd.h daemon/systemd.c daemon/systemd-internal.h \
+	daemon/systemd-bus.c daemon/systemd-state.c \
+	daemon/systemd-props.h daemon/systemd-props.c \
 	daemon/api-session.h daemon/api-session.c \
 	daemon/caps.h daemon/caps.c \
 	daemon/audit.h daemon/audit.c \

@@ -76,93 +76,10 @@
 #include "proc.h"
 #include "protocol.h"
 #include "reply.h"
+#include "systemd-internal.h"
 #include "systemd-props.h"
 #include "systemd.h"
 #include "text.h"
-
-#define SD_BUS_DEFAULT "unix:path=/run/dbus/system_bus_socket"
-#define SD_DEST "org.freedesktop.systemd1"
-#define SD_PATH "/org/freedesktop/systemd1"
-#define SD_MANAGER "org.freedesktop.systemd1.Manager"
-/* The state directory, beside the socket, and what one session record may hold. */
-#define SD_STATE_DIR "cgm-systemd"
-#define SD_SESSION_RECORD_MAX (CGM_PATH_MAX + 64)
-/* Properties in one apply: 64 keys per user (policy.h) give at most 2 each but io.max (4),
- * plus the restores of what the policy no longer sets. */
-#define SD_APPLY_PROPS_MAX 128
-#define SD_RECORD_MAX (SD_APPLY_PROPS_MAX * SD_PROP_TEXT_MAX)
-#define SD_WHAT_MAX 400
-
-typedef struct SdSession SdSession;
-typedef struct SdApply SdApply;
-
-struct SdSession {
-        SdSession *next;
-        char id[CGM_NAME_MAX + 1];
-        uid_t uid;
-        char user[256]; /* "" until NSS has named it (sessions found again at start-up) */
-        char cgroup[CGM_PATH_MAX + 1];
-        pid_t opener_pid;
-        unsigned long long opener_start;
-};
-
-/* One apply of a user's policy to user-UID.slice. */
-struct SdApply {
-        WorkerJob job;
-        SdApply *next;
-        Manager *m;
-        uid_t uid;
-        char user[256];
-        char **groups;
-        size_t n_groups;
-        char session[CGM_NAME_MAX + 1]; /* the OpenSession that asked; "" otherwise */
-        /* prepared on the loop when the apply starts */
-        char unit[64];
-        char address[512];
-        SdProp props[SD_APPLY_PROPS_MAX];
-        SdProp undo[SD_APPLY_PROPS_MAX]; /* the value before (capture) or the reset */
-        bool capture[SD_APPLY_PROPS_MAX];
-        bool restore[SD_APPLY_PROPS_MAX]; /* writes an undo back: forget the slot after */
-        char what[SD_APPLY_PROPS_MAX][SD_WHAT_MAX];
-        size_t n_props;
-        /* the thread's results */
-        DBusConnection *conn;
-        int result;
-        char error[512];
-        int prop_result[SD_APPLY_PROPS_MAX];
-        /* the OpenSession reply held until the apply is done or its deadline */
-        DBusConnection *reply_conn;
-        DBusMessage *reply;
-        LoopSource timer;
-};
-
-typedef struct SdLookup {
-        NssLookup nss;
-        Manager *m;
-} SdLookup;
-
-struct Systemd {
-        Manager *manager;
-        char address[512];
-        DBusConnection *conn; /* idle connection to the bus; NULL while an apply owns it */
-        SdApply *queue;
-        SdApply *inflight;
-        SdSession *sessions;
-        LoopSource sweep;
-        bool rescanned; /* the users of sessions found at start-up have been looked up */
-        int state_fd;   /* SD_STATE_DIR; -1 when records cannot be kept */
-        uid_t *lookups; /* users to look up in NSS (reload, restart), one at a time */
-        size_t n_lookups;
-        bool lookup_inflight;
-};
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *systemd_mode_name(const Manager *m)
 {
@@ -234,102 +151,6 @@ static void slice_of(uid_t uid, char *unit, size_t un, char *cgroup, size_t cn)
 }
 
 /* ---- records: files in the state directory ----------------------------------------------- */
-
-/* Open (and make) SD_STATE_DIR beside the socket: a directory of cgmd's user, mode 0700. */
-static int state_open(const Manager *m)
-{
-        char dir[sizeof(m->socket_path)], *slash;
-        _cleanup_close_ int parent = -1;
-        struct stat st;
-        int fd;
-
-        snprintf(dir, sizeof(dir), "%s", m->socket_path);
-        slash = strrchr(dir, '/');
-        if (!slash)
-                return -EINVAL;
-        if (slash == dir)
-                slash[1] = '\0';
-        else
-                *slash = '\0';
-        /* The socket's directory, made as server.c makes it (the server starts later). */
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parent < 0)
-                return -errno;
-        if (mkdirat(parent, SD_STATE_DIR, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        fd = openat(parent, SD_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        /* Made by someone else (the socket's directory may be writable by others): not ours. */
-        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
-                close(fd);
-                return -EPERM;
-        }
-        return fd;
-}
-
-/* Read record file @name into @buf (NUL-terminated); -ENOENT when there is none. */
-static int state_read(const Systemd *sd, const char *name, char *buf, size_t n)
-{
-        _cleanup_close_ int fd = -1;
-        size_t l = 0;
-
-        if (sd->state_fd < 0)
-                return -ENOENT;
-        fd = openat(sd->state_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        while (l < n - 1) {
-                ssize_t k = read(fd, buf + l, n - 1 - l);
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                l += (size_t)k;
-        }
-        buf[l] = '\0';
-        return 0;
-}
-
-/* Replace record file @name by @len bytes of @buf: a new file renamed over the old one, so
- * that a cgmd killed on the way leaves the old record or the new one, never half of one. */
-static int state_write(const Systemd *sd, const char *name, const char *buf, size_t len)
-{
-        char tmp[128];
-        _cleanup_close_ int fd = -1;
-        int r = 0;
-
-        if (sd->state_fd < 0)
-                return -EBADF;
-        snprintf(tmp, sizeof(tmp), ".%s.new", name);
-        fd = openat(sd->state_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                    0600);
-        if (fd < 0)
-                return -errno;
-        for (size_t o = 0; o < len;) {
-                ssize_t k = write(fd, buf + o, len - o);
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                o += (size_t)k;
-        }
-        if (r == 0 && renameat(sd->state_fd, tmp, sd->state_fd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlinkat(sd->state_fd, tmp, 0);
-        return r;
-}
-
-static int state_remove(const Systemd *sd, const char *name)
-{
-        if (sd->state_fd < 0)
-                return 0;
-        return unlinkat(sd->state_fd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-}
-
 /* The undo record of @uid: undo.UID, one property a line. */
 static int record_read(Manager *m, uid_t uid, SdProp *rec, size_t *n)
 {
@@ -341,7 +162,7 @@ static int record_read(Manager *m, uid_t uid, SdProp *rec, size_t *n)
         if (!buf)
                 return -ENOMEM;
         snprintf(name, sizeof(name), "undo.%u", (unsigned)uid);
-        r = state_read(m->systemd, name, buf, SD_RECORD_MAX + 1);
+        r = sd_state_read(m->systemd->state_fd, name, buf, SD_RECORD_MAX + 1);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
         for (char *line = strtok_r(buf, "\n", &save); line && *n < SD_APPLY_PROPS_MAX;
@@ -365,7 +186,7 @@ static int record_write(Manager *m, uid_t uid, const SdProp *rec, size_t n)
                 return -ENOMEM;
         snprintf(name, sizeof(name), "undo.%u", (unsigned)uid);
         if (n == 0)
-                return state_remove(m->systemd, name);
+                return sd_state_remove(m->systemd->state_fd, name);
         for (size_t i = 0; i < n && l < SD_RECORD_MAX; i++) {
                 char line[SD_PROP_TEXT_MAX];
                 sd_prop_format(&rec[i], line, sizeof(line));
@@ -373,7 +194,7 @@ static int record_write(Manager *m, uid_t uid, const SdProp *rec, size_t n)
         }
         if (l > SD_RECORD_MAX)
                 return -E2BIG;
-        return state_write(m->systemd, name, buf, l);
+        return sd_state_write(m->systemd->state_fd, name, buf, l);
 }
 
 static ssize_t slot_find(const SdProp *list, size_t n, const SdProp *p)
@@ -382,255 +203,6 @@ static ssize_t slot_find(const SdProp *list, size_t n, const SdProp *p)
                 if (sd_prop_same_slot(&list[i], p))
                         return (ssize_t)i;
         return -1;
-}
-
-/* ---- the system bus, in a worker thread ------------------------------------------------ */
-
-static void bus_drop(DBusConnection **c)
-{
-        if (!*c)
-                return;
-        dbus_connection_close(*c);
-        dbus_connection_unref(*c);
-        *c = NULL;
-}
-
-static int bus_connect(SdApply *a, int64_t deadline)
-{
-        DBusError e = DBUS_ERROR_INIT;
-        DBusMessage *hello, *reply;
-
-        a->conn = dbus_connection_open_private(a->address, &e);
-        if (!a->conn) {
-                snprintf(a->error, sizeof(a->error), "cannot connect to the system bus at `%s`: %s",
-                         a->address, e.message ? e.message : e.name);
-                dbus_error_free(&e);
-                return -ECONNREFUSED;
-        }
-        dbus_connection_set_exit_on_disconnect(a->conn, FALSE);
-        /* libdbus would authenticate inside the first blocking call, with no bound. */
-        while (!dbus_connection_get_is_authenticated(a->conn)) {
-                int64_t left = deadline - now_ms();
-                if (!dbus_connection_get_is_connected(a->conn) || left <= 0) {
-                        snprintf(a->error, sizeof(a->error),
-                                 "the system bus at `%s` did not complete authentication within "
-                                 "%d ms",
-                                 a->address, SYSTEMD_CALL_TIMEOUT_MS);
-                        bus_drop(&a->conn);
-                        return -ETIMEDOUT;
-                }
-                (void)dbus_connection_read_write(a->conn, (int)left);
-        }
-        hello = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                             "org.freedesktop.DBus", "Hello");
-        if (!hello) {
-                bus_drop(&a->conn);
-                return -ENOMEM;
-        }
-        reply = dbus_connection_send_with_reply_and_block(
-                a->conn, hello, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 1), &e);
-        dbus_message_unref(hello);
-        if (!reply) {
-                snprintf(a->error, sizeof(a->error), "the system bus refused Hello: %s",
-                         e.message ? e.message : e.name);
-                dbus_error_free(&e);
-                bus_drop(&a->conn);
-                return -ECONNREFUSED;
-        }
-        dbus_message_unref(reply);
-        return 0;
-}
-
-/* One call to systemd, bounded by @deadline; the error goes to a->error. */
-static DBusMessage *bus_call(SdApply *a, DBusMessage *msg, int64_t deadline, char *ename,
-                             size_t en)
-{
-        DBusError e = DBUS_ERROR_INIT;
-        int64_t left = deadline - now_ms();
-        DBusMessage *reply;
-
-        if (ename)
-                ename[0] = '\0';
-        if (left <= 0) {
-                snprintf(a->error, sizeof(a->error), "systemd did not answer within %d ms",
-                         SYSTEMD_CALL_TIMEOUT_MS);
-                return NULL;
-        }
-        reply = dbus_connection_send_with_reply_and_block(a->conn, msg, (int)left, &e);
-        if (!reply) {
-                const char *member = dbus_message_get_member(msg);
-                if (dbus_error_has_name(&e, DBUS_ERROR_NO_REPLY) ||
-                    dbus_error_has_name(&e, DBUS_ERROR_TIMEOUT))
-                        snprintf(a->error, sizeof(a->error),
-                                 "systemd did not answer %s within %d ms", member,
-                                 SYSTEMD_CALL_TIMEOUT_MS);
-                else
-                        snprintf(a->error, sizeof(a->error), "systemd refused %s: %s (%s)",
-                                 member, e.message ? e.message : "", e.name);
-                if (ename)
-                        snprintf(ename, en, "%s", e.name ? e.name : "");
-                dbus_error_free(&e);
-        }
-        return reply;
-}
-
-static bool append_string(DBusMessage *msg, const char *s)
-{
-        DBusMessageIter it;
-
-        dbus_message_iter_init_append(msg, &it);
-        return reply_append_string(&it, s);
-}
-
-static DBusMessage *manager_call(const char *member)
-{
-        return dbus_message_new_method_call(SD_DEST, SD_PATH, SD_MANAGER, member);
-}
-
-static int set_properties(SdApply *a, const SdProp *props, size_t n, int64_t deadline,
-                          char *ename, size_t en)
-{
-        DBusMessage *msg = manager_call("SetUnitProperties"), *reply;
-        const char *unit = a->unit;
-        dbus_bool_t runtime = TRUE;
-        DBusMessageIter it;
-        int r;
-
-        if (!msg)
-                return -ENOMEM;
-        dbus_message_iter_init_append(msg, &it);
-        if (!reply_append_string(&it, unit) ||
-            !dbus_message_iter_append_basic(&it, DBUS_TYPE_BOOLEAN, &runtime)) {
-                dbus_message_unref(msg);
-                return -ENOMEM;
-        }
-        r = sd_props_append(&it, props, n);
-        if (r < 0) {
-                dbus_message_unref(msg);
-                snprintf(a->error, sizeof(a->error), "cannot build SetUnitProperties: %s",
-                         strerror(-r));
-                return r;
-        }
-        reply = bus_call(a, msg, deadline, ename, en);
-        dbus_message_unref(msg);
-        if (!reply)
-                return -EIO;
-        dbus_message_unref(reply);
-        return 0;
-}
-
-/* WorkerRun: GetUnit, GetAll for the values to capture, SetUnitProperties. */
-static void apply_run(WorkerJob *job)
-{
-        SdApply *a = container_of(job, SdApply, job);
-        int64_t deadline = now_ms() + SYSTEMD_CALL_TIMEOUT_MS;
-        DBusMessage *msg, *reply;
-        const char *unit = a->unit, *iface = "org.freedesktop.systemd1.Slice", *path = NULL;
-        char ename[256], upath[256] = "";
-        bool need_capture = false, found[SD_APPLY_PROPS_MAX];
-        int r;
-
-        a->result = 0;
-        for (size_t i = 0; i < a->n_props; i++)
-                a->prop_result[i] = -ECANCELED;
-        if (a->conn && !dbus_connection_get_is_connected(a->conn))
-                bus_drop(&a->conn);
-        if (!a->conn) {
-                r = bus_connect(a, deadline);
-                if (r < 0) {
-                        a->result = r;
-                        return;
-                }
-        }
-
-        /* The slice must be there already (logind made it for the session): asking for an
-         * unloaded one would make systemd load it and write drop-ins for nobody. */
-        msg = manager_call("GetUnit");
-        if (!msg || !append_string(msg, unit)) {
-                if (msg)
-                        dbus_message_unref(msg);
-                a->result = -ENOMEM;
-                return;
-        }
-        reply = bus_call(a, msg, deadline, ename, sizeof(ename));
-        dbus_message_unref(msg);
-        if (!reply) {
-                if (strcmp(ename, "org.freedesktop.systemd1.NoSuchUnit") == 0) {
-                        snprintf(a->error, sizeof(a->error),
-                                 "%s is not loaded: logind has no session for uid %u (is "
-                                 "pam_systemd in the PAM stack before pam_cgm?)",
-                                 a->unit, (unsigned)a->uid);
-                        a->result = -ENOENT;
-                } else
-                        a->result = -EIO;
-                if (!dbus_connection_get_is_connected(a->conn) || !*ename)
-                        bus_drop(&a->conn);
-                return;
-        }
-        if (dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID))
-                snprintf(upath, sizeof(upath), "%s", path);
-        dbus_message_unref(reply);
-
-        for (size_t i = 0; i < a->n_props; i++)
-                need_capture |= a->capture[i];
-        if (need_capture && *upath) {
-                msg = dbus_message_new_method_call(SD_DEST, upath,
-                                                   "org.freedesktop.DBus.Properties", "GetAll");
-                if (!msg || !append_string(msg, iface)) {
-                        if (msg)
-                                dbus_message_unref(msg);
-                        a->result = -ENOMEM;
-                        return;
-                }
-                reply = bus_call(a, msg, deadline, NULL, 0);
-                dbus_message_unref(msg);
-                if (!reply) {
-                        a->result = -EIO;
-                        return;
-                }
-                if (sd_props_from_getall(reply, a->undo, found, a->n_props) < 0) {
-                        dbus_message_unref(reply);
-                        snprintf(a->error, sizeof(a->error),
-                                 "systemd's properties of %s are not a{sv}", a->unit);
-                        a->result = -EBADMSG;
-                        return;
-                }
-                dbus_message_unref(reply);
-                /* A value systemd did not report is put back as unset when undone. */
-                for (size_t i = 0; i < a->n_props; i++)
-                        if (a->capture[i] && !found[i])
-                                sd_prop_reset(&a->undo[i]);
-        }
-
-        r = set_properties(a, a->props, a->n_props, deadline, ename, sizeof(ename));
-        if (r == 0) {
-                for (size_t i = 0; i < a->n_props; i++)
-                        a->prop_result[i] = 0;
-                return;
-        }
-        /* A property this systemd does not know (or refuses) fails the whole call, which
-         * systemd checks before it changes anything: then one call per property, so that the
-         * others still apply and each failure is reported on its own. */
-        if (a->n_props > 1 && (strcmp(ename, DBUS_ERROR_INVALID_ARGS) == 0 ||
-                               strcmp(ename, "org.freedesktop.DBus.Error.PropertyReadOnly") == 0 ||
-                               strcmp(ename, DBUS_ERROR_NOT_SUPPORTED) == 0)) {
-                char first[sizeof(a->error)];
-                bool any = false;
-                snprintf(first, sizeof(first), "%s", a->error);
-                for (size_t i = 0; i < a->n_props; i++) {
-                        a->prop_result[i] = set_properties(a, &a->props[i], 1, deadline, ename,
-                                                           sizeof(ename));
-                        any |= a->prop_result[i] == 0;
-                        if (a->prop_result[i] < 0 && !*ename)
-                                break; /* the bus, not the property: stop */
-                }
-                snprintf(a->error, sizeof(a->error), "%s", first);
-                a->result = any ? 0 : -EIO;
-                return;
-        }
-        a->result = r;
-        if (!dbus_connection_get_is_connected(a->conn) || !*ename)
-                bus_drop(&a->conn);
 }
 
 /* ---- applies, on the loop --------------------------------------------------------------- */
@@ -645,7 +217,7 @@ static void apply_free(SdApply *a)
                 dbus_message_unref(a->reply);
         if (a->reply_conn)
                 dbus_connection_unref(a->reply_conn);
-        bus_drop(&a->conn);
+        sd_bus_drop(&a->conn);
         for (size_t i = 0; i < a->n_groups; i++)
                 free(a->groups[i]);
         free(a->groups);
@@ -840,7 +412,7 @@ static int apply_enqueue(Manager *m, uid_t uid, const char *user, char *const *g
 
         if (!a)
                 return -ENOMEM;
-        a->job = (WorkerJob){ .run = apply_run, .done = apply_done };
+        a->job = (WorkerJob){ .run = sd_apply_run, .done = apply_done };
         a->m = m;
         a->uid = uid;
         a->timer = (LoopSource){ .fd = -1, .callback = apply_timeout };
@@ -946,7 +518,7 @@ static void session_record_write(Systemd *sd, const SdSession *s)
         snprintf(name, sizeof(name), "session.%s", s->id);
         l = snprintf(buf, sizeof(buf), "%u %d %llu %s\n", (unsigned)s->uid, (int)s->opener_pid,
                      s->opener_start, s->cgroup);
-        r = l > 0 && (size_t)l < sizeof(buf) ? state_write(sd, name, buf, (size_t)l) : -E2BIG;
+        r = l > 0 && (size_t)l < sizeof(buf) ? sd_state_write(sd->state_fd, name, buf, (size_t)l) : -E2BIG;
         if (r < 0)
                 log_warning("cannot record session `%s` in %s: %s; a restarted cgmd will not "
                             "know it",
@@ -959,7 +531,7 @@ static void sd_session_forget(Systemd *sd, SdSession *s)
         char name[CGM_NAME_MAX + 16];
 
         snprintf(name, sizeof(name), "session.%s", s->id);
-        (void)state_remove(sd, name);
+        (void)sd_state_remove(sd->state_fd, name);
         sd_session_drop(sd, s);
 }
 
@@ -1266,19 +838,19 @@ static void rescan(Manager *m)
                 SdSession *s;
                 if (d->d_name[0] == '.' && strlen(d->d_name) > 4 &&
                     strcmp(d->d_name + strlen(d->d_name) - 4, ".new") == 0) {
-                        (void)state_remove(sd, d->d_name); /* a write cut short */
+                        (void)sd_state_remove(sd->state_fd, d->d_name); /* a write cut short */
                         continue;
                 }
                 if (strncmp(d->d_name, "session.", 8) != 0)
                         continue;
                 if (strlen(id) > CGM_NAME_MAX || cgm_name_check(id, NULL, 0) < 0 ||
-                    state_read(sd, d->d_name, buf, sizeof(buf)) < 0 ||
+                    sd_state_read(sd->state_fd, d->d_name, buf, sizeof(buf)) < 0 ||
                     sscanf(buf, "%u %d %llu %n", &uid, &pid, &start, &used) != 3 || !used ||
                     buf[used] != '/' || strlen(buf + used) > CGM_PATH_MAX) {
                         log_warning("the session record %s/%s is not one cgm wrote; it is "
                                     "dropped",
                                     SD_STATE_DIR, d->d_name);
-                        (void)state_remove(sd, d->d_name);
+                        (void)sd_state_remove(sd->state_fd, d->d_name);
                         continue;
                 }
                 snprintf(cgroup, sizeof(cgroup), "%s", buf + used);
@@ -1286,7 +858,7 @@ static void rescan(Manager *m)
                 if (sd_session_find(sd, id))
                         continue;
                 if (!cgroup_populated(m, cgroup)) {
-                        (void)state_remove(sd, d->d_name); /* ended while cgmd was away */
+                        (void)sd_state_remove(sd->state_fd, d->d_name); /* ended while cgmd was away */
                         gone++;
                         continue;
                 }
@@ -1359,7 +931,7 @@ int systemd_init(Manager *m, CgmError *e)
                 return cgm_error_set(e, -ENOMEM, NULL, "out of memory");
         m->systemd = sd;
         sd->manager = m;
-        sd->state_fd = state_open(m);
+        sd->state_fd = sd_state_open(m->socket_path);
         if (sd->state_fd < 0) {
                 log_warning("cannot keep systemd mode's records in `%s` beside the socket: %s; "
                             "a restarted cgmd will not find the sessions again, nor put back "
@@ -1407,7 +979,7 @@ void systemd_deinit(Manager *m)
         sd->inflight = NULL;
         while (sd->sessions)
                 sd_session_drop(sd, sd->sessions);
-        bus_drop(&sd->conn);
+        sd_bus_drop(&sd->conn);
         free(sd->lookups);
         sd->state_fd = safe_close(sd->state_fd);
         if (sd->sweep.fd >= 0) {
