@@ -15,6 +15,11 @@
  *
  * stderr is only used in the foreground, where the operator watches it.
  *
+ * Every line is made safe here, whatever its caller quoted: a control byte (a newline, an
+ * escape sequence) from a cgroup name, a process name or NSS text goes out as `\xNN`, so no
+ * line can forge another or drive the operator's terminal. Callers still quote client text
+ * with cgm_quote(), which also marks where it starts and ends.
+ *
  * The state below is the one piece of process-wide state outside the Manager: syslog is
  * process-wide, and the NSS workers may log from their threads, hence the lock.
  */
@@ -168,16 +173,34 @@ void log_close(void)
         pthread_mutex_unlock(&log_state.lock);
 }
 
+void log_escape_controls(const char *in, char *out, size_t n)
+{
+        size_t k = 0;
+
+        for (; *in && k + 1 < n; in++) {
+                unsigned char c = (unsigned char)*in;
+                if (c >= 0x20 && c != 0x7f) {
+                        out[k++] = (char)c;
+                        continue;
+                }
+                if (k + 5 > n)
+                        break;
+                k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
+        }
+        out[k] = '\0';
+}
+
 void log_msg(int priority, const char *fmt, ...)
 {
         va_list ap;
-        char line[1024];
+        char raw[1024], line[1024];
 
         if (priority == LOG_DEBUG && !log_state.debug)
                 return;
         va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        log_escape_controls(raw, line, sizeof(line));
         pthread_mutex_lock(&log_state.lock);
         if (log_state.sink)
                 log_state.sink(priority, line);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 void log_open(bool to_stderr, bool debug);
@@ -11,6 +12,8 @@ void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2
 
 /* A function that takes every line instead of syslog: tests and fuzzers check lines with it. */
 typedef void (*LogSink)(int priority, const char *line);
+/** log_escape_controls() - @in into @out (size @n) with every control byte as `\xNN` */
+void log_escape_controls(const char *in, char *out, size_t n);
 /** log_set_sink() - send every line to @sink instead of syslog (NULL: back to syslog) */
 void log_set_sink(LogSink sink);
 

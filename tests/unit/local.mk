@@ -10,7 +10,8 @@ UNIT_TESTS = \
 	tests/unit/test-mountinfo \
 	tests/unit/test-policy \
 	tests/unit/test-reply \
-	tests/unit/test-systemd
+	tests/unit/test-systemd \
+	tests/unit/test-log
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -56,3 +57,7 @@ endif
 # Not a program: a check over the daemon's sources (every reply string goes through reply.c).
 TESTS += tests/unit/test-reply-discipline.sh
 EXTRA_DIST += tests/unit/test-reply-discipline.sh
+
+tests_unit_test_log_SOURCES = tests/unit/test-log.c
+tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_log_LDADD = $(UNIT_LDADD)
