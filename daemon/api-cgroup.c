@@ -26,6 +26,7 @@
 #include "log.h"
 #include "methods.h"
 #include "mountinfo.h"
+#include "nsview.h"
 #include "peer.h"
 #include "proc.h"
 #include "protocol.h"
@@ -48,6 +49,7 @@ static int resolve(MethodCall *c, const char *input, AuthAction action, char *re
 {
         Manager *m = c->manager;
         const char *home = caller_home(c);
+        char host[API_PATH_MAX];
         int r;
 
         if (strlen(input) > CGM_PATH_MAX)
@@ -55,10 +57,30 @@ static int resolve(MethodCall *c, const char *input, AuthAction action, char *re
                                      "path is longer than %d bytes", CGM_PATH_MAX);
         if (!home && systemd_active(m))
                 return systemd_refuse(c, input); /* its tree is systemd --user's */
-        r = auth_resolve(m->cgfs.base_api, home, input, rel, n, c->error);
+        /* An absolute path is read in the caller's cgroup namespace. */
+        r = nsview_path_in(&c->peer->ns, input, host, sizeof(host), c->error);
         if (r < 0)
                 return r;
-        return auth_check(&c->peer->principal, m->cgfs.base_api, home, rel, action, c->error);
+        r = auth_resolve(m->cgfs.base_api, home, host, rel, n, c->error);
+        if (r == 0)
+                r = auth_check(&c->peer->principal, m->cgfs.base_api, home, rel, action,
+                               c->error);
+        /* A refused change is audited too, with the path as the caller wrote it: who tried
+         * to act outside their home is what an administrator looks for. */
+        if (r < 0 && action != AUTH_READ)
+                audit_write_why(c->peer->principal.uid, c->peer->pid,
+                                dbus_message_get_member(c->msg), input, "", r, c->error->name,
+                                c->error->msg);
+        return r;
+}
+
+/* @rel (relative to the base) as the caller's cgroup namespace shows it. */
+static const char *caller_path(MethodCall *c, const char *rel, char *out, size_t n)
+{
+        char host[API_PATH_MAX];
+
+        cgfs_api_path(&c->manager->cgfs, rel, host, sizeof(host));
+        return nsview_path_out(&c->peer->ns, host, out, n);
 }
 
 static void audit(MethodCall *c, const char *rel, const char *what, int r)
@@ -163,24 +185,25 @@ int api_whoami(MethodCall *c)
         const char *home = c->peer->principal.is_root
                                    ? ""
                                    : home_lookup_live(&m->homes, &m->cgfs, c->peer->principal.uid);
-        char home_api[API_PATH_MAX] = "", current[4096] = "";
+        char home_api[API_PATH_MAX] = "", where[4096], current[4096] = "";
         const char *hp = home_api, *cp = current;
-        dbus_uint32_t uid = c->peer->principal.uid;
+        dbus_uint32_t uid = nsview_uid_out(&c->peer->ns, c->peer->principal.uid);
         DBusMessageIter it, arr;
         int r;
 
         if (!home && systemd_active(m))
                 return systemd_whoami(c); /* user@UID.service, the limits of its slice */
         if (home)
-                cgfs_api_path(&m->cgfs, home, home_api, sizeof(home_api));
+                caller_path(c, home, home_api, sizeof(home_api));
         /* Through the connection's pidfd: once the process that connected has exited, its
          * number may name a stranger, so there is no answer rather than a wrong one. */
-        r = cg_proc_path(&m->cgfs, c->peer->pidfd, current, sizeof(current));
+        r = cg_proc_path(&m->cgfs, c->peer->pidfd, where, sizeof(where));
         if (r < 0)
                 return cgm_error_set(c->error, -ESRCH, CGM_ERR_NO_PROCESS,
                                      "the process that opened this connection (pid %d) has "
                                      "exited; connect again from a live process",
                                      (int)c->peer->pid);
+        nsview_path_out(&c->peer->ns, where, current, sizeof(current));
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
@@ -224,7 +247,7 @@ int api_create(MethodCall *c)
         audit(c, rel, what, r);
         if (r < 0)
                 return r;
-        cgfs_api_path(&c->manager->cgfs, rel, api, sizeof(api));
+        caller_path(c, rel, api, sizeof(api));
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
@@ -251,7 +274,7 @@ int api_remove(MethodCall *c)
         r = cg_remove_as(&c->manager->cgfs, rel, flags & CGM_REMOVE_RECURSIVE,
                          flags & CGM_REMOVE_KILL,
                          c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid,
-                         c->error);
+                         c->peer->principal.map, c->error);
         snprintf(what, sizeof(what), "flags=%u", flags);
         audit(c, rel, what, r);
         if (r == 0)
@@ -342,7 +365,7 @@ int api_get(MethodCall *c)
 }
 
 typedef struct ListState {
-        const Cgfs *cg;
+        MethodCall *c;
         DBusMessageIter *arr;
         size_t n;
 } ListState;
@@ -355,7 +378,7 @@ static int list_visit(const char *rel, void *userdata)
 
         if (++s->n > CGM_LIST_MAX)
                 return -EDQUOT;
-        cgfs_api_path(s->cg, rel, api, sizeof(api));
+        caller_path(s->c, rel, api, sizeof(api));
         return reply_append_string(s->arr, ap) ? 0 : -ENOMEM;
 }
 
@@ -380,7 +403,7 @@ int api_list(MethodCall *c)
         if (r < 0)
                 return r;
         dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &arr);
-        s = (ListState){ .cg = &c->manager->cgfs, .arr = &arr };
+        s = (ListState){ .c = c, .arr = &arr };
         r = cg_walk(&c->manager->cgfs, rel, recursive, list_visit, &s, c->error);
         if (r < 0) {
                 dbus_message_iter_abandon_container(&it, &arr);
@@ -417,8 +440,10 @@ int api_procs(MethodCall *c)
         if (r == 0) {
                 dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "u", &arr);
                 for (size_t i = 0; i < s.n; i++) {
-                        dbus_uint32_t pid = (dbus_uint32_t)s.pids[i];
-                        dbus_message_iter_append_basic(&arr, DBUS_TYPE_UINT32, &pid);
+                        /* In the caller's pid namespace; those it cannot see are left out. */
+                        dbus_uint32_t pid = (dbus_uint32_t)nsview_pid_out(&c->peer->ns, s.pids[i]);
+                        if (pid != 0)
+                                dbus_message_iter_append_basic(&arr, DBUS_TYPE_UINT32, &pid);
                 }
                 dbus_message_iter_close_container(&it, &arr);
         }
@@ -518,8 +543,8 @@ int api_proc_cgroup(MethodCall *c)
         Manager *m = c->manager;
         const char *home = caller_home(c);
         _cleanup_close_ int pidfd = -1;
-        char where[4096], rel[CGM_PATH_MAX + 1];
-        const char *wp = where;
+        char where[4096], shown[4096], rel[CGM_PATH_MAX + 1];
+        const char *wp = shown;
         DBusMessageIter it;
         ProcInfo info;
         int r;
@@ -543,6 +568,7 @@ int api_proc_cgroup(MethodCall *c)
                                      "process %d belongs to another user and is outside your "
                                      "home",
                                      (int)info.pid);
+        nsview_path_out(&c->peer->ns, where, shown, sizeof(shown));
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
@@ -569,7 +595,8 @@ int api_kill(MethodCall *c)
         if (r < 0)
                 return r;
         k = (CgKill){ .sig = sig,
-                      .as_uid = c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid };
+                      .as_uid = c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid,
+                      .as_map = c->peer->principal.map };
         r = cg_kill_as(&c->manager->cgfs, rel, &k, c->error);
         snprintf(what, sizeof(what), "signal=%d signalled=%u refused=%u", sig, k.n_signalled,
                  k.n_refused);
@@ -596,7 +623,7 @@ static int freeze_or_thaw(MethodCall *c, bool freeze)
                 return r;
         r = cg_freeze_as(&c->manager->cgfs, rel, freeze,
                          c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid,
-                         c->error);
+                         c->peer->principal.map, c->error);
         audit(c, rel, "", r);
         return r;
 }
@@ -643,6 +670,43 @@ int api_stat(MethodCall *c)
         return 0;
 }
 
+/* Chown by root of a user namespace: @uid is in its terms; a nested home strictly below its
+ * own, for a uid its namespace maps (spec §4; auth.c, home.c). */
+static int chown_nested(MethodCall *c, const char *path, dbus_uint32_t uid)
+{
+        const Principal *p = &c->peer->principal;
+        char rel[CGM_PATH_MAX + 1], what[64];
+        uid_t host = uidmap_to_host(p->map, uid);
+        int r = 0;
+
+        snprintf(what, sizeof(what), "uid=%u host_uid=%d", uid,
+                 host == (uid_t)-1 ? -1 : (int)host);
+        if (host == (uid_t)-1)
+                r = cgm_error_set(c->error, -EACCES, CGM_ERR_PERMISSION_DENIED,
+                                  "uid %u is not mapped in your user namespace: root of a "
+                                  "namespace may delegate only to the uids it maps",
+                                  uid);
+        else if (host == p->uid)
+                r = cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
+                                  "uid %u is you: you act in your home already", uid);
+        if (r < 0) {
+                audit_write_why(p->uid, c->peer->pid, "Chown", path, what, r, c->error->name,
+                                c->error->msg);
+                return r;
+        }
+        r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel)); /* strictly below its home */
+        if (r < 0)
+                return r;
+        r = cg_exists(&c->manager->cgfs, rel, c->error);
+        if (r == 0)
+                home_registry_prune(&c->manager->homes, &c->manager->cgfs);
+        if (r == 0)
+                r = home_delegate_nested(&c->manager->homes, &c->manager->cgfs, rel, host, p->uid,
+                                         c->error);
+        audit(c, rel, what, r);
+        return r;
+}
+
 int api_chown(MethodCall *c)
 {
         const char *path;
@@ -652,6 +716,17 @@ int api_chown(MethodCall *c)
 
         dbus_message_get_args(c->msg, NULL, DBUS_TYPE_STRING, &path, DBUS_TYPE_UINT32, &uid,
                               DBUS_TYPE_INVALID);
+        if (c->peer->principal.ns_root && !c->peer->principal.is_root)
+                return chown_nested(c, path, uid);
+        if (!c->peer->principal.is_root) {
+                r = cgm_error_set(c->error, -EACCES, CGM_ERR_PERMISSION_DENIED,
+                                  "Chown is for root, and for root of a user namespace below "
+                                  "its own home (uid %u is neither)",
+                                  (unsigned)c->peer->principal.uid);
+                audit_write_why(c->peer->principal.uid, c->peer->pid, "Chown", path, "", r,
+                                c->error->name, c->error->msg);
+                return r;
+        }
         if (uid == 0 || uid == (dbus_uint32_t)-1)
                 return cgm_error_set(c->error, -EINVAL, CGM_ERR_INVALID_ARGS,
                                      "cannot delegate to uid %u: root acts everywhere already",

@@ -555,11 +555,13 @@ int api_sessions(MethodCall *c)
         dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(ssusb)", &arr);
         for (Session *s = m->sessions; s; s = s->next) {
                 DBusMessageIter st;
-                char api[CGM_PATH_MAX + 1100];
+                char host[CGM_PATH_MAX + 1100], api[CGM_PATH_MAX + 1100];
                 const char *id = s->id, *user = s->user, *ap = api;
-                dbus_uint32_t uid = s->uid;
+                /* An admin in a container reads them in its terms (nsview.c). */
+                dbus_uint32_t uid = nsview_uid_out(&c->peer->ns, s->uid);
                 dbus_bool_t pop = session_populated(m, s);
-                cgfs_api_path(&m->cgfs, s->rel, api, sizeof(api));
+                cgfs_api_path(&m->cgfs, s->rel, host, sizeof(host));
+                nsview_path_out(&c->peer->ns, host, api, sizeof(api));
                 dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, NULL, &st);
                 reply_append_string(&st, id);
                 reply_append_string(&st, user);
@@ -587,11 +589,13 @@ int api_users(MethodCall *c)
         for (size_t i = 0; i < m->homes.n; i++) {
                 const Home *h = &m->homes.homes[i];
                 DBusMessageIter st;
-                char api[CGM_PATH_MAX + 1100], name[256];
+                char host[CGM_PATH_MAX + 1100], api[CGM_PATH_MAX + 1100], name[256];
                 const char *ap = api, *np = name;
-                dbus_uint32_t uid = h->uid, n = sessions_of_uid(m, h->uid);
+                dbus_uint32_t uid = nsview_uid_out(&c->peer->ns, h->uid);
+                dbus_uint32_t n = sessions_of_uid(m, h->uid);
                 dbus_bool_t lingers;
-                cgfs_api_path(&m->cgfs, h->path, api, sizeof(api));
+                cgfs_api_path(&m->cgfs, h->path, host, sizeof(host));
+                nsview_path_out(&c->peer->ns, host, api, sizeof(api));
                 home_user_name(m, h->path, name, sizeof(name));
                 lingers = *name && policy_list_has(&m->policy->linger, name);
                 dbus_message_iter_open_container(&arr, DBUS_TYPE_STRUCT, NULL, &st);

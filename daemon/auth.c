@@ -18,6 +18,10 @@
  * and effective uid (a setuid program the user started runs with someone else's authority)
  * and that it already sits within the caller's home, so a user can neither pull in other
  * users' processes nor move their own processes out of the limits they were placed under.
+ * Root of a user namespace (a container's root) is the host uid its namespace maps 0 to, and
+ * in its home it acts for every uid the namespace maps: it may move their processes as its
+ * own (the map comes from the kernel, nsview.c; a nested namespace maps a subset of its
+ * parent's uids, so the rule narrows level by level).
  *
  * Refusals say who asked, for what path (as the caller would write it), what their home is
  * and what to do instead. The functions take no locks and do no I/O, so they are tested
@@ -250,12 +254,23 @@ int auth_check_move(const Principal *p, const char *base_api, const char *home, 
         api_path(base_api, dest, dpath, sizeof(dpath));
         api_path(base_api, home, hpath, sizeof(hpath));
 
-        if (proc_ruid != p->uid)
+        if (p->ns_root) {
+                /* Root of a user namespace acts for every uid it maps, by both ids. */
+                if (!uidmap_has(p->map, proc_ruid) || !uidmap_has(p->map, proc_euid))
+                        return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
+                                             "uid %u (root of a user namespace) may not move a "
+                                             "process of host uid %u: that uid is not mapped in "
+                                             "your user namespace",
+                                             (unsigned)p->uid,
+                                             (unsigned)(uidmap_has(p->map, proc_ruid)
+                                                                ? proc_euid
+                                                                : proc_ruid));
+        } else if (proc_ruid != p->uid)
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not move a process of uid %u: you may move only "
                                      "your own processes",
                                      (unsigned)p->uid, (unsigned)proc_ruid);
-        if (proc_euid != p->uid)
+        else if (proc_euid != p->uid)
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not move a process that runs with effective uid "
                                      "%u (a setuid program): it acts with another user's "

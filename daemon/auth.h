@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "uidmap.h"
 
 /*
  * All paths here except @input are *relative to the base*: "" is the base itself,
@@ -18,6 +19,8 @@
 typedef struct Principal {
         uid_t uid;
         bool is_root; /* uid 0 in the initial user namespace */
+        bool ns_root; /* uid 0 in another user namespace, whose map is written */
+        const UidMap *map; /* that namespace's uids, in host terms, when ns_root; else NULL */
 } Principal;
 
 typedef enum AuthAction {
@@ -61,8 +64,8 @@ int auth_check(const Principal *p, const char *base_api, const char *home, const
  *
  * Root: yes, for any process and any @dest in the base. Others: the process's real and
  * effective uid must both be the caller's uid (a setuid program the user started is not
- * theirs to move), it must sit within the caller's home, and @dest must be strictly below
- * the home.
+ * theirs to move), or, for root of a user namespace, uids its namespace maps; it must sit
+ * within the caller's home, and @dest must be strictly below the home.
  *
  * Return: 0 or -EACCES with CGM_ERR_PERMISSION_DENIED.
  */

@@ -192,8 +192,7 @@ static void cg_undo_recycled(const Cgfs *cg, const char *rel, pid_t pid, size_t 
 /* The path of @pidfd's process in the primary hierarchy, as /proc/PID/cgroup shows it. */
 int cg_proc_path(const Cgfs *cg, int pidfd, char *path, size_t n)
 {
-        const Hierarchy *h = &cg->h[cg->primary];
-        char buf[16384], controller[sizeof(h->controllers)];
+        char buf[16384], controller[sizeof(cg->h[0].controllers)];
         _cleanup_close_ int procdir = proc_pidfd_procdir(pidfd, NULL);
         int r;
 
@@ -202,9 +201,8 @@ int cg_proc_path(const Cgfs *cg, int pidfd, char *path, size_t n)
         r = proc_read_cgroup(procdir, buf, sizeof(buf));
         if (r < 0)
                 return r;
-        snprintf(controller, sizeof(controller), "%s", h->is_v2 ? "" : h->controllers);
-        controller[strcspn(controller, ",")] = '\0';
-        return proc_cgroup_lookup(buf, controller, path, n);
+        return proc_cgroup_lookup(buf, cgfs_proc_key(cg, controller, sizeof(controller)), path,
+                                  n);
 }
 
 int cg_move_pidfd(const Cgfs *cg, const char *rel, int pidfd, pid_t pid, CgmError *e)
@@ -297,9 +295,10 @@ static bool cg_path_within(const Cgfs *cg, const char *where, const char *rel)
 }
 
 /* kill(2)'s rule for an unprivileged sender: its uid is the target's real or saved uid. */
-static bool cg_may_signal(uid_t as_uid, const ProcInfo *info)
+static bool cg_may_signal(uid_t as_uid, const UidMap *as_map, const ProcInfo *info)
 {
-        return as_uid == (uid_t)-1 || info->ruid == as_uid || info->suid == as_uid;
+        return as_uid == (uid_t)-1 || info->ruid == as_uid || info->suid == as_uid ||
+               uidmap_has(as_map, info->ruid) || uidmap_has(as_map, info->suid);
 }
 
 /*
@@ -329,7 +328,8 @@ static int cg_signal_one(const Cgfs *cg, const char *rel, pid_t pid, const CgKil
                         struct stat st;
                         /* /proc/PID is owned by the process's effective uid: without the
                          * real and saved ids, require the same uid for all three. */
-                        if (fstat(procdir, &st) < 0 || st.st_uid != k->as_uid) {
+                        if (fstat(procdir, &st) < 0 ||
+                            (st.st_uid != k->as_uid && !uidmap_has(k->as_map, st.st_uid))) {
                                 (*refused)++;
                                 return 0;
                         }
@@ -342,7 +342,7 @@ static int cg_signal_one(const Cgfs *cg, const char *rel, pid_t pid, const CgKil
                 return 0; /* gone, or the number is someone else's now */
         if (proc_pidfd_info(pfd, &info) < 0)
                 return 0;
-        if (!cg_may_signal(k->as_uid, &info)) {
+        if (!cg_may_signal(k->as_uid, k->as_map, &info)) {
                 (*refused)++;
                 return 0;
         }
@@ -409,8 +409,8 @@ int cg_kill_as(const Cgfs *cg, const char *rel, CgKill *k, CgmError *e)
 }
 
 /* Does @rel's subtree hold a process that @as_uid could not signal (kill(2)'s rule)? */
-static int cg_holds_foreign(const Cgfs *cg, const char *rel, uid_t as_uid, pid_t *foreignp,
-                            CgmError *e)
+static int cg_holds_foreign(const Cgfs *cg, const char *rel, uid_t as_uid,
+                            const UidMap *as_map, pid_t *foreignp, CgmError *e)
 {
         CgCollect c;
         int r = cg_collect(cg, rel, &c, e);
@@ -423,12 +423,13 @@ static int cg_holds_foreign(const Cgfs *cg, const char *rel, uid_t as_uid, pid_t
                 struct stat st;
 
                 if (pfd >= 0) {
-                        if (proc_pidfd_info(pfd, &info) == 0 && !cg_may_signal(as_uid, &info))
+                        if (proc_pidfd_info(pfd, &info) == 0 && !cg_may_signal(as_uid, as_map, &info))
                                 *foreignp = c.pids[i];
                 } else if (pfd == -ENOSYS) {
                         /* No pidfd_open: /proc/PID belongs to the process's effective uid. */
                         snprintf(path, sizeof(path), "/proc/%d", (int)c.pids[i]);
-                        if (stat(path, &st) == 0 && st.st_uid != as_uid)
+                        if (stat(path, &st) == 0 && st.st_uid != as_uid &&
+                            !uidmap_has(as_map, st.st_uid))
                                 *foreignp = c.pids[i];
                 }
         }
@@ -438,10 +439,11 @@ static int cg_holds_foreign(const Cgfs *cg, const char *rel, uid_t as_uid, pid_t
 
 int cg_freeze(const Cgfs *cg, const char *rel, bool freeze, CgmError *e)
 {
-        return cg_freeze_as(cg, rel, freeze, (uid_t)-1, e);
+        return cg_freeze_as(cg, rel, freeze, (uid_t)-1, NULL, e);
 }
 
-int cg_freeze_as(const Cgfs *cg, const char *rel, bool freeze, uid_t as_uid, CgmError *e)
+int cg_freeze_as(const Cgfs *cg, const char *rel, bool freeze, uid_t as_uid,
+                 const UidMap *as_map, CgmError *e)
 {
         char api[CGM_PATH_MAX + 64];
         pid_t foreign;
@@ -466,7 +468,7 @@ int cg_freeze_as(const Cgfs *cg, const char *rel, bool freeze, uid_t as_uid, Cgm
         /* v1 has no delegation model: freezing stops processes as SIGSTOP would, so only a
          * subtree whose processes the caller could signal itself may be frozen. */
         if (freeze && as_uid != (uid_t)-1) {
-                r = cg_holds_foreign(cg, rel, as_uid, &foreign, e);
+                r = cg_holds_foreign(cg, rel, as_uid, as_map, &foreign, e);
                 if (r < 0)
                         return r;
                 if (foreign)

@@ -657,11 +657,11 @@ static const char *cg_rm_describe(const Cgfs *cg, const char *top, const CgRmWhy
 
 int cg_remove(const Cgfs *cg, const char *rel, bool recursive, bool kill, CgmError *e)
 {
-        return cg_remove_as(cg, rel, recursive, kill, (uid_t)-1, e);
+        return cg_remove_as(cg, rel, recursive, kill, (uid_t)-1, NULL, e);
 }
 
 int cg_remove_as(const Cgfs *cg, const char *rel, bool recursive, bool kill, uid_t as_uid,
-                 CgmError *e)
+                 const UidMap *as_map, CgmError *e)
 {
         CgRmPlan p = { 0 };
         CgRmWhy why = { .h = cg->primary };
@@ -680,7 +680,7 @@ int cg_remove_as(const Cgfs *cg, const char *rel, bool recursive, bool kill, uid
         if (r == 0 && kill) {
                 /* With the caller's authority: on v2 cgroup.kill (the delegation model lets
                  * the owner kill its subtree); on v1 only what the caller could kill itself. */
-                CgKill k = { .sig = SIGKILL, .as_uid = as_uid };
+                CgKill k = { .sig = SIGKILL, .as_uid = as_uid, .as_map = as_map };
                 r = cg_kill_as(cg, rel, &k, e);
                 if (r < 0)
                         goto out;

@@ -185,6 +185,15 @@ int cgfs_rel_from_proc(const Cgfs *cg, const char *proc_path, char *rel, size_t 
         return 0;
 }
 
+const char *cgfs_proc_key(const Cgfs *cg, char *buf, size_t n)
+{
+        const Hierarchy *h = &cg->h[cg->primary];
+
+        snprintf(buf, n, "%s", h->is_v2 ? "" : h->controllers);
+        buf[strcspn(buf, ",")] = '\0';
+        return buf;
+}
+
 int cgfs_hierarchy_for(const Cgfs *cg, const char *controller)
 {
         if (cg->v2 >= 0 && list_has(cg->h[cg->v2].controllers, controller, ' '))

@@ -92,6 +92,10 @@ void cgfs_api_path(const Cgfs *cg, const char *rel, char *out, size_t n);
  */
 int cgfs_rel_from_proc(const Cgfs *cg, const char *proc_path, char *rel, size_t n);
 
+/** cgfs_proc_key() - the primary hierarchy's key in /proc/PID/cgroup: "" for cgroup2, else
+ * its first controller; returns @buf */
+const char *cgfs_proc_key(const Cgfs *cg, char *buf, size_t n);
+
 /** cgfs_hierarchy_name() - "cgroup2", or a v1 hierarchy's controllers ("cpu,cpuacct") */
 const char *cgfs_hierarchy_name(const Cgfs *cg, int h);
 

@@ -9,6 +9,7 @@
 
 #include "cgfs.h"
 #include "error.h"
+#include "uidmap.h"
 
 /*
  * Every @rel is relative to the base and already validated and authorized; these functions
@@ -47,6 +48,7 @@ int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *set
 int cg_remove(const Cgfs *cg, const char *rel, bool recursive, bool kill, CgmError *e);
 /** cg_remove_as() - cg_remove() whose kill has the authority of @as_uid (see cg_kill_as()) */
 int cg_remove_as(const Cgfs *cg, const char *rel, bool recursive, bool kill, uid_t as_uid,
+                 const UidMap *as_map,
                  CgmError *e);
 
 /**
@@ -101,6 +103,7 @@ typedef struct CgKill {
         pid_t except;   /* spare this process (0: none); implies one by one, no cgroup.kill */
         uid_t as_uid;   /* (uid_t)-1: root's authority; else only processes this uid could
                            signal itself (its real or saved uid), as kill(2) decides */
+        const UidMap *as_map; /* root of a user namespace: also the uids it maps (or NULL) */
         unsigned n_signalled, n_refused; /* out */
 } CgKill;
 
@@ -130,7 +133,8 @@ int cg_freeze(const Cgfs *cg, const char *rel, bool freeze, CgmError *e);
  * checked. The v1 freezer has no delegation model: freezing is refused with
  * PermissionDenied while the subtree holds a process @as_uid could not signal.
  */
-int cg_freeze_as(const Cgfs *cg, const char *rel, bool freeze, uid_t as_uid, CgmError *e);
+int cg_freeze_as(const Cgfs *cg, const char *rel, bool freeze, uid_t as_uid,
+                 const UidMap *as_map, CgmError *e);
 
 typedef struct CgCounter {
         const char *name;

@@ -9,6 +9,7 @@
 #include "cgfs.h"
 #include "home.h"
 #include "loop.h"
+#include "nsview.h"
 #include "worker.h"
 
 typedef struct Peer Peer;
@@ -62,5 +63,5 @@ typedef struct Manager {
         LoopSource accept_timer;      /* resumes accepting after a failed accept */
         void *accept_paused;          /* the listening socket's watch while paused */
         uint64_t refused_logged_ns;   /* last log of a refusal for the global limit */
-        unsigned long userns_ino; /* the initial user namespace, to recognise real root */
+        NsSelf ns; /* cgmd's own namespaces: a caller in others is seen through nsview.c */
 } Manager;

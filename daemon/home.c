@@ -99,14 +99,18 @@ static int home_walk(HomeRegistry *reg, const Cgfs *cg, const char *rel, unsigne
 
         if (fd < 0)
                 return fd == -ENOENT ? 0 : fd; /* removed while we walk */
+        /* Homes nest: root of a user namespace delegates parts of its home to the uids it
+         * maps (home_delegate_nested()), so the walk goes on below a home. */
         if (*rel && home_read_mark(fd, &uid) == 0) {
-                if (home_lookup(reg, uid)) {
+                if (home_lookup(reg, uid))
                         log_warning("uid %u is marked as owner of `%s` as well as `%s`; using "
                                     "the first",
                                     (unsigned)uid, home_lookup(reg, uid), rel);
-                        return 0;
+                else {
+                        r = home_add(reg, uid, rel, home_fd_is_login(fd));
+                        if (r < 0)
+                                return r;
                 }
-                return home_add(reg, uid, rel, home_fd_is_login(fd));
         }
         if (depth >= CGM_DEPTH_MAX)
                 return 0;
@@ -210,8 +214,66 @@ int home_delegate(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
         return home_delegate_as(reg, cg, rel, uid, HOME_ORIGIN_ADMIN, e);
 }
 
+/* Overlap rules of a home that root delegates: none inside or above another uid's. */
+static int home_check_top(const HomeRegistry *reg, const char *rel, uid_t uid, CgmError *e)
+{
+        for (size_t i = 0; i < reg->n; i++)
+                if (reg->homes[i].uid != uid && (cgm_path_is_within(rel, reg->homes[i].path) ||
+                                                 cgm_path_is_within(reg->homes[i].path, rel)))
+                        return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
+                                             "`%s` overlaps the home `%s` of uid %u: only the "
+                                             "owner of a home (as root of a user namespace) "
+                                             "delegates parts of it",
+                                             rel, reg->homes[i].path, (unsigned)reg->homes[i].uid);
+        return 0;
+}
+
+/* Overlap rules of a nested home: the nearest home above it is @parent's, none inside it. */
+static int home_check_nested(const HomeRegistry *reg, const char *rel, uid_t uid, uid_t parent,
+                             CgmError *e)
+{
+        const Home *nearest = NULL;
+
+        for (size_t i = 0; i < reg->n; i++) {
+                const Home *h = &reg->homes[i];
+                if (h->uid != uid && cgm_path_is_within(h->path, rel))
+                        return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
+                                             "`%s` holds the home `%s` of uid %u", rel, h->path,
+                                             (unsigned)h->uid);
+                if (cgm_path_is_below(rel, h->path) &&
+                    (!nearest || strlen(h->path) > strlen(nearest->path)))
+                        nearest = h;
+        }
+        if (!nearest || nearest->uid != parent)
+                return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
+                                     "`%s` lies in the home `%s` of uid %u, not directly in "
+                                     "yours: the owner of that home delegates there",
+                                     rel, nearest ? nearest->path : "", 
+                                     nearest ? (unsigned)nearest->uid : 0u);
+        return 0;
+}
+
+static int home_delegate_checked(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
+                                 HomeOrigin origin, CgmError *e);
+
 int home_delegate_as(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
                      HomeOrigin origin, CgmError *e)
+{
+        int r = home_check_top(reg, rel, uid, e);
+
+        return r < 0 ? r : home_delegate_checked(reg, cg, rel, uid, origin, e);
+}
+
+int home_delegate_nested(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
+                         uid_t parent, CgmError *e)
+{
+        int r = home_check_nested(reg, rel, uid, parent, e);
+
+        return r < 0 ? r : home_delegate_checked(reg, cg, rel, uid, HOME_ORIGIN_ADMIN, e);
+}
+
+static int home_delegate_checked(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
+                                 HomeOrigin origin, CgmError *e)
 {
         _cleanup_close_ int fd = -1;
         const char *old = home_lookup(reg, uid);
@@ -223,13 +285,6 @@ int home_delegate_as(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t u
                 return cgm_error_set(e, -EEXIST, CGM_ERR_EXISTS,
                                      "uid %u already has the home `%s`; remove it first",
                                      (unsigned)uid, old);
-        for (size_t i = 0; i < reg->n; i++)
-                if (reg->homes[i].uid != uid && (cgm_path_is_within(rel, reg->homes[i].path) ||
-                                                 cgm_path_is_within(reg->homes[i].path, rel)))
-                        return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
-                                             "`%s` overlaps the home `%s` of uid %u: homes may "
-                                             "not nest",
-                                             rel, reg->homes[i].path, (unsigned)reg->homes[i].uid);
         if (!*rel)
                 return cgm_error_set(e, -EINVAL, CGM_ERR_INVALID_ARGS,
                                      "the base itself cannot be delegated");

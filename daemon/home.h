@@ -44,8 +44,8 @@ typedef struct HomeRegistry {
  *
  * Walks the base in the primary hierarchy (depth-first, at most CGM_DEPTH_MAX deep) and
  * records every directory carrying the CGM_XATTR_HOME attribute, and whether it carries the
- * login origin mark; below a home it does not look further, so a user's home is the topmost
- * one delegated to it.
+ * login origin mark. It looks below homes too, for the nested homes that root of a user
+ * namespace hands out (home_delegate_nested()); a uid marked twice keeps the first found.
  */
 int home_registry_scan(HomeRegistry *reg, const Cgfs *cg);
 void home_registry_deinit(HomeRegistry *reg);
@@ -85,6 +85,20 @@ int home_delegate(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
  */
 int home_delegate_as(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
                      HomeOrigin origin, CgmError *e);
+
+/**
+ * home_delegate_nested() - home_delegate() by root of a user namespace whose home is
+ * @parent's: a nested home for @uid (a uid the namespace maps, in host terms)
+ *
+ * The nearest home above @rel must be @parent's (no other home in between) and no home may
+ * lie at or below @rel. The directory and the delegatable files become @uid's; the other
+ * files keep their owner (the parent, who made the cgroup), so the nested home's owner
+ * cannot raise its own limits and its parent can set them.
+ *
+ * Return: as home_delegate(); -EBUSY when another home is in the way.
+ */
+int home_delegate_nested(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
+                         uid_t parent, CgmError *e);
 
 /** home_forget_below() - drop every home at or below @rel (after it was removed) */
 void home_forget_below(HomeRegistry *reg, const char *rel);

@@ -24,6 +24,8 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/proc.h daemon/proc.c \
 	daemon/loop.h daemon/loop.c \
 	daemon/peer.h daemon/peer.c \
+	daemon/nsview.h daemon/nsview.c \
+	daemon/uidmap.h daemon/uidmap.c \
 	daemon/server.h daemon/server.c \
 	daemon/reply.h daemon/reply.c \
 	daemon/methods.h daemon/methods.c \

@@ -127,20 +127,18 @@ static int parse_args(int argc, char **argv, Options *o)
         return 0;
 }
 
-static unsigned long ns_ino(const char *path)
-{
-        struct stat st;
-        return stat(path, &st) < 0 ? 0 : (unsigned long)st.st_ino;
-}
-
 static int check_process(Manager *m, CgmError *e)
 {
+        int r;
+
         if (geteuid() != 0)
                 return cgm_error_set(e, -EPERM, NULL,
                                      "cgmd must run as root (it writes cgroupfs for others)");
-        m->userns_ino = ns_ino("/proc/self/ns/user");
+        r = nsself_init(&m->ns, e);
+        if (r < 0)
+                return r;
         /* Inode 0xEFFFFFFD (4026531837) is PROC_USER_INIT_INO, the initial user namespace. */
-        if (m->userns_ino != 0xEFFFFFFDul)
+        if (m->ns.user_ino != 0xEFFFFFFDul)
                 return cgm_error_set(e, -EPERM, NULL,
                                      "cgmd must run in the initial user namespace: root in a "
                                      "container cannot contain the delegations it would hand out");
@@ -267,13 +265,15 @@ static void manager_deinit(Manager *m)
         loop_deinit(&m->loop);
         policy_free(m->policy);
         m->policy = NULL;
+        nsself_deinit(&m->ns);
 }
 
 int main(int argc, char **argv)
 {
         Options o = { .socket = NULL, .base = NULL };
-        Manager m = { .signals = LOOP_SOURCE_NULL, .peer_slot = -1, .inotify = LOOP_SOURCE_NULL,
-                      .sweep = LOOP_SOURCE_NULL, .accept_timer = LOOP_SOURCE_NULL };
+        Manager m = { .ns = NS_SELF_NULL,          .signals = LOOP_SOURCE_NULL,
+                      .peer_slot = -1,             .inotify = LOOP_SOURCE_NULL,
+                      .sweep = LOOP_SOURCE_NULL,   .accept_timer = LOOP_SOURCE_NULL };
         OwnCgroup own = OWN_CGROUP_NULL;
         CgmError e = CGM_ERROR_NULL;
         char status[400];
@@ -387,6 +387,7 @@ fail:
         manager_deinit(&m);
 fail_early:
         policy_free(m.policy);
+        nsself_deinit(&m.ns);
         log_error("%s", e.msg[0] ? e.msg : strerror(-r));
         service_failed(r, e.msg[0] ? e.msg : strerror(-r));
         own_cgroup_leave(&own);

@@ -3,8 +3,9 @@
  *
  * One table lists every method with its signatures, its privilege class and its handler, as
  * dbus-broker's driver does. The dispatcher checks, in this order and before any handler
- * runs: that the method exists, that the arguments have the declared signature, that the
- * caller's class allows it, and that the caller's uid still has budget. Handlers then parse
+ * runs: that the caller's uid still has budget, that a caller in a container still lives in
+ * the namespaces it connected from, that the method exists, that the arguments have the
+ * declared signature, and that the caller's class allows it. Handlers then parse
  * typed arguments they know are there, authorize paths (auth.c) and act.
  *
  * A handler fails by filling the request's CgmError; it is turned into a named D-Bus error
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cleanup.h"
 #include "log.h"
 #include "methods.h"
@@ -57,8 +59,9 @@ static const Method methods[] = {
         { "Thaw", "s", "path", "", "", METHOD_ANY, false, api_thaw, "Thaw a subtree." },
         { "Stat", "s", "path", "a{st}", "counters", METHOD_ANY, false, api_stat,
           "Usage counters: memory, cpu, pids, oom events, populated, frozen." },
-        { "Chown", "su", "path,uid", "", "", METHOD_ROOT, true, api_chown,
-          "Delegate a cgroup to a uid: it becomes that uid's home." },
+        { "Chown", "su", "path,uid", "", "", METHOD_ANY, true, api_chown,
+          "Delegate a cgroup to a uid: it becomes that uid's home. Root; and root of a user "
+          "namespace, strictly below its home, for the uids its namespace maps." },
         { "OpenSession", "sa{ss}", "user,info", "ss", "id,path", METHOD_ROOT, false,
           api_open_session,
           "For PAM: make or refresh the user's home from the policy, create a session leaf and "
@@ -271,6 +274,13 @@ DBusHandlerResult methods_filter(DBusConnection *conn, DBusMessage *msg, void *d
                                   "creations per second; retry shortly",
                                   (unsigned)p->principal.uid, m->requests_per_second,
                                   m->creates_per_second);
+                goto error;
+        }
+        /* A caller in a container must still be where it connected from (nsview.c). */
+        r = nsview_verify(&p->ns, p->pidfd, &e);
+        if (r < 0) {
+                audit_write_why(p->principal.uid, p->pid, member ? member : "", "", "", r, e.name,
+                                e.msg);
                 goto error;
         }
         hr = handle_standard(conn, msg, p);

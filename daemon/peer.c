@@ -8,8 +8,10 @@
  * against the credentials once more.
  *
  * A principal is "root" only when it is uid 0 in the daemon's own (the initial) user
- * namespace: uid 0 inside a container is an ordinary principal for the host uid the kernel
- * reports (SO_PEERCRED translates into the daemon's namespace).
+ * namespace: uid 0 inside a container is the host uid the kernel reports (SO_PEERCRED
+ * translates into the daemon's namespace), with one addition: as root of its user namespace
+ * it may act for the uids that namespace maps, in its own home (auth.c). What namespaces a
+ * peer lives in is read once here (nsview.c) and checked again with each request.
  *
  * Every uid is charged for what its connections cost: a connection count and two token
  * buckets, one for requests and one for cgroup creations. Charges live in a small hash by uid
@@ -26,6 +28,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "nsview.h"
 #include "peer.h"
 #include "proc.h"
 #include "protocol.h"
@@ -88,23 +91,15 @@ static void charge_collect(Manager *m, uid_t uid)
         }
 }
 
-/* Is the process behind @pidfd in the daemon's own (the initial) user namespace? Asked
- * through the pidfd, never of /proc/NUMBER: the number may be someone else's by now. */
-static bool in_initial_userns(Manager *m, int pidfd)
-{
-        _cleanup_close_ int procdir = proc_pidfd_procdir(pidfd, NULL);
-        unsigned long ino = procdir >= 0 ? proc_userns_ino(procdir) : 0;
-
-        return ino != 0 && ino == m->userns_ino;
-}
-
 int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
 {
         struct ucred cred;
         socklen_t len = sizeof(cred);
         int fd = -1, pidfd = -1;
         UidCharge **slot, *charge;
+        NsView ns;
         Peer *p;
+        int r;
 
         if (!dbus_connection_get_socket(conn, &fd) || fd < 0)
                 return -EIO;
@@ -121,6 +116,20 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
                 }
         }
 
+        {
+                char key[128];
+                r = nsview_capture(&ns, &m->ns, pidfd, cgfs_proc_key(&m->cgfs, key, sizeof(key)));
+        }
+        if (r < 0) {
+                if (r != -ESRCH)
+                        log_warning("refusing a connection of uid %u: cannot read its namespaces "
+                                    "(%s)",
+                                    (unsigned)cred.uid, strerror(-r));
+                nsview_free(&ns);
+                safe_close(pidfd);
+                return r == -ESRCH ? -EIO : r;
+        }
+
         charge_collect(m, cred.uid);
         slot = charge_slot(m, cred.uid);
         charge = *slot;
@@ -131,11 +140,13 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
                                     "(the limit per uid)",
                                     (unsigned)cred.uid, charge->n_connections);
                 }
+                nsview_free(&ns);
                 safe_close(pidfd);
                 return -EDQUOT;
         }
         p = calloc(1, sizeof(*p));
         if (!p) {
+                nsview_free(&ns);
                 safe_close(pidfd);
                 return -ENOMEM;
         }
@@ -143,6 +154,7 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
                 charge = calloc(1, sizeof(*charge));
                 if (!charge) {
                         free(p);
+                        nsview_free(&ns);
                         safe_close(pidfd);
                         return -ENOMEM;
                 }
@@ -164,9 +176,12 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
                 p->n_groups = len / sizeof(gid_t);
         p->pidfd = pidfd;
         p->charge = charge;
+        p->ns = ns;
         p->principal.uid = cred.uid;
-        /* Fails closed: a peer that has already exited is not root. */
-        p->principal.is_root = cred.uid == 0 && in_initial_userns(m, pidfd);
+        p->principal.is_root = cred.uid == 0 && !ns.in_userns;
+        /* Root of a user namespace: uid 0 there, in a namespace whose map is written. */
+        p->principal.ns_root = ns.in_userns && uidmap_to_inside(&ns.map, cred.uid) == 0;
+        p->principal.map = p->principal.ns_root ? &p->ns.map : NULL;
         p->next = m->peers;
         if (m->peers)
                 m->peers->prev = p;
@@ -209,6 +224,7 @@ void peer_free(Peer *p)
         p->charge->n_connections--;
         charge_collect(m, p->charge->uid);
         safe_close(p->pidfd);
+        nsview_free(&p->ns);
         dbus_connection_unref(p->conn);
         free(p);
 }

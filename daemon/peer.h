@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "context.h"
+#include "nsview.h"
 
 struct UidCharge {
         UidCharge *next;
@@ -38,6 +39,7 @@ struct Peer {
         gid_t groups[64]; /* SO_PEERGROUPS: supplementary groups at connect time */
         unsigned n_groups;
         int pidfd;   /* SO_PEERPIDFD: pinned at connect(), names the process race-free */
+        NsView ns;   /* its user, pid and cgroup namespaces at connect */
         UidCharge *charge;
 };
 

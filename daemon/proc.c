@@ -200,11 +200,23 @@ int proc_read_cgroup(int procdir, char *buf, size_t n)
 
 unsigned long proc_userns_ino(int procdir)
 {
+        return proc_ns_ino(procdir, "user");
+}
+
+unsigned long proc_ns_ino(int procdir, const char *type)
+{
+        char path[32];
         struct stat st;
 
-        if (fstatat(procdir, "ns/user", &st, 0) < 0)
+        snprintf(path, sizeof(path), "ns/%s", type);
+        if (fstatat(procdir, path, &st, 0) < 0)
                 return 0;
         return (unsigned long)st.st_ino;
+}
+
+int proc_read_file(int procdir, const char *file, char *buf, size_t n)
+{
+        return read_at(procdir, file, buf, n);
 }
 
 /* Field @want (1-based, as in proc(5)) of @procdir's stat file. */

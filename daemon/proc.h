@@ -53,6 +53,13 @@ int proc_read_cgroup(int procdir, char *buf, size_t n);
 /** proc_userns_ino() - inode of the user namespace of the process at @procdir; 0 on error */
 unsigned long proc_userns_ino(int procdir);
 
+/** proc_ns_ino() - inode of @procdir's namespace of @type ("user", "pid", "cgroup"); 0 on error */
+unsigned long proc_ns_ino(int procdir, const char *type);
+
+/** proc_read_file() - the text of @file below @procdir (e.g. "uid_map", "status"), NUL-ended
+ * and cut at @n - 1 bytes; -ESRCH when the process is gone */
+int proc_read_file(int procdir, const char *file, char *buf, size_t n);
+
 /** proc_start_time() - start time (clock ticks after boot) of the process at @procdir */
 int proc_start_time(int procdir, unsigned long long *ticksp);
 

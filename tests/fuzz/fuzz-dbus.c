@@ -496,7 +496,7 @@ static void setup(void)
                          .inotify = LOOP_SOURCE_NULL, .sweep = LOOP_SOURCE_NULL };
         F.m.config_path = F.conf;
         FUZZ_CHECK(policy_load(&F.m.policy, F.conf, &e) == 0, "policy: %s", e.msg);
-        F.m.userns_ino = ns_ino("/proc/self/ns/user");
+        FUZZ_CHECK(nsself_init(&F.m.ns, &e) == 0, "nsself_init: %s", e.msg);
         FUZZ_CHECK(loop_init(&F.m.loop) == 0, "loop_init");
 
         /* The Cgfs that cgfs_open() would make of a pure cgroup2 host with base /cgm. */

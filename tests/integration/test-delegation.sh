@@ -114,7 +114,7 @@ denied "Set a bad value" 5 "" set work pids.max=-5
 denied "Set a hostile name" 5 "" create "work/x\$(id)"
 denied "create a 300-byte name" 5 "" create "$(printf 'a%.0s' $(seq 300))"
 denied "create cgroup.procs as a name" 5 "" create cgroup.procs
-denied "Chown (root only)" 3 "root only" chown work "$UID_A"
+denied "Chown (root and namespace roots only)" 3 "Chown is for root" chown work "$UID_A"
 denied "remove its own home" 3 "your home" rm ""
 spawn_as_in A_SH2 "$UID_A" user-A/session-1 sleep 600
 wait_until bash -c "'$CGM' procs user-A/session-1 | grep -qx $A_SH2"

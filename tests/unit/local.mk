@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# cmocka unit tests of the pure parts: names, units, errors, keys, auth, mountinfo.
+# cmocka unit tests of the pure parts: names, units, errors, keys, auth, namespaces, mountinfo.
 if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test-name \
@@ -7,6 +7,7 @@ UNIT_TESTS = \
 	tests/unit/test-errors \
 	tests/unit/test-keys \
 	tests/unit/test-auth \
+	tests/unit/test-nsview \
 	tests/unit/test-mountinfo \
 	tests/unit/test-policy \
 	tests/unit/test-reply \
@@ -37,6 +38,10 @@ tests_unit_test_keys_LDADD = $(UNIT_LDADD)
 tests_unit_test_auth_SOURCES = tests/unit/test-auth.c
 tests_unit_test_auth_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_auth_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_nsview_SOURCES = tests/unit/test-nsview.c
+tests_unit_test_nsview_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nsview_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_mountinfo_SOURCES = tests/unit/test-mountinfo.c
 tests_unit_test_mountinfo_CFLAGS = $(UNIT_CFLAGS)
