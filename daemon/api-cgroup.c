@@ -42,7 +42,10 @@ static const char *caller_home(MethodCall *c)
         /* The registry as it is: a home removed behind the daemon's back then fails the
          * operation with NotFound. Checking cgroupfs here would cost every request an open;
          * WhoAmI, Users, Chown and logins check (home_lookup_live()). */
-        return p->principal.is_root ? "" : home_lookup(&c->manager->homes, p->principal.uid);
+        if (p->principal.is_root)
+                return "";
+        /* In a container with a cgroup namespace of its own: inside that namespace only. */
+        return nsview_scope(&p->ns, home_lookup(&c->manager->homes, p->principal.uid));
 }
 
 static int resolve(MethodCall *c, const char *input, AuthAction action, char *rel, size_t n)
@@ -184,7 +187,9 @@ int api_whoami(MethodCall *c)
         Manager *m = c->manager;
         const char *home = c->peer->principal.is_root
                                    ? ""
-                                   : home_lookup_live(&m->homes, &m->cgfs, c->peer->principal.uid);
+                                   : nsview_scope(&c->peer->ns,
+                                                  home_lookup_live(&m->homes, &m->cgfs,
+                                                                   c->peer->principal.uid));
         char home_api[API_PATH_MAX] = "", where[4096], current[4096] = "";
         const char *hp = home_api, *cp = current;
         dbus_uint32_t uid = nsview_uid_out(&c->peer->ns, c->peer->principal.uid);

@@ -331,6 +331,7 @@ error:
         if (!e.code)
                 cgm_error_set(&e, r, NULL, "%s failed: %s", method ? method->name : "call",
                               strerror(-r));
+        nsview_message_out(&p->ns, e.msg, sizeof(e.msg)); /* paths as a container sees them */
         return reply_and_unref(conn, reply_error(msg,
                                                             e.name ? e.name
                                                                    : cgm_errno_to_error_name(e.code),

@@ -39,6 +39,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "mountinfo.h"
+#include "name.h"
 #include "nsview.h"
 #include "proc.h"
 #include "protocol.h"
@@ -207,11 +208,47 @@ int nsview_capture(NsView *v, const NsSelf *self, int pidfd, const char *control
         return 0;
 }
 
+int nsview_set_base(NsView *v, const char *base)
+{
+        const char *root = v->cgroup_root;
+        size_t rl;
+
+        if (!root)
+                return 0;
+        rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+        if (strncmp(base, root, rl) == 0 && (base[rl] == '\0' || base[rl] == '/' || rl == 0)) {
+                v->root_above_base = true;
+                return 0;
+        }
+        rl = strlen(base);
+        if (strcmp(base, "/") == 0)
+                rl = 0;
+        if (strncmp(root, base, rl) == 0 && root[rl] == '/') {
+                v->root_rel = strdup(root + rl + 1);
+                return v->root_rel ? 0 : -ENOMEM;
+        }
+        return 0; /* beside the base: nothing of cgmd's is in its namespace */
+}
+
+const char *nsview_scope(const NsView *v, const char *home)
+{
+        if (!home || (!v->cgroup_root && !v->cgroup_root_unknown) || v->root_above_base)
+                return home;
+        if (!v->root_rel)
+                return NULL; /* unknown, or beside the base */
+        if (cgm_path_is_within(v->root_rel, home))
+                return v->root_rel;
+        if (cgm_path_is_within(home, v->root_rel))
+                return home;
+        return NULL;
+}
+
 void nsview_free(NsView *v)
 {
         uidmap_free(&v->map);
         free(v->map_text);
         free(v->cgroup_root);
+        free(v->root_rel);
         *v = (NsView){ 0 };
 }
 
@@ -242,6 +279,34 @@ int nsview_verify(const NsView *v, int pidfd, CgmError *e)
                              "in a container only while that process lives where it connected "
                              "from: connect again",
                              what);
+}
+
+void nsview_message_out(const NsView *v, char *msg, size_t n)
+{
+        char out[1024], path[512], shown[512];
+        size_t o = 0;
+        const char *p = msg;
+
+        if (!v->cgroup_root || strcmp(v->cgroup_root, "/") == 0)
+                return;
+        while (*p && o + 1 < sizeof(out)) {
+                const char *end;
+                size_t len;
+                if (p[0] != '`' || p[1] != '/' || !(end = strchr(p + 1, '`')) ||
+                    (len = (size_t)(end - p - 1)) >= sizeof(path)) {
+                        out[o++] = *p++;
+                        continue;
+                }
+                memcpy(path, p + 1, len);
+                path[len] = '\0';
+                nsview_path_out(v, path, shown, sizeof(shown));
+                o += (size_t)snprintf(out + o, sizeof(out) - o, "`%s`", shown);
+                if (o >= sizeof(out))
+                        o = sizeof(out) - 1;
+                p = end + 1;
+        }
+        out[o] = '\0';
+        snprintf(msg, n, "%s", out);
 }
 
 uid_t nsview_uid_out(const NsView *v, uid_t host)

@@ -40,6 +40,8 @@ typedef struct NsView {
         char *cgroup_root;   /* root of its cgroup namespace in the primary hierarchy; NULL
                               * when it shares the daemon's */
         bool cgroup_root_unknown; /* its cgroup lay outside its namespace's root at connect */
+        char *root_rel;      /* that root relative to the base, when it lies in the base */
+        bool root_above_base; /* that root is the base or above it */
         uid_t overflow_uid;
 } NsView;
 
@@ -67,6 +69,32 @@ void nsview_free(NsView *v);
  * Return: 0, or -EACCES (PermissionDenied) with a message saying what changed.
  */
 int nsview_verify(const NsView *v, int pidfd, CgmError *e);
+
+/**
+ * nsview_set_base() - where the root of the caller's cgroup namespace lies from the base
+ * @base: the base's path in the primary hierarchy
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int nsview_set_base(NsView *v, const char *base);
+
+/**
+ * nsview_scope() - the cgroup a caller acts in, given its @home (relative to the base)
+ *
+ * A cgroup namespace is a delegation boundary, as the kernel's nsdelegate makes it: a caller
+ * in one of its own acts only inside the namespace's root. When that root lies in its home,
+ * the root is its home for every purpose (relative paths, what it may read and change);
+ * when the root holds the home, the home stays; when they are apart, it has none.
+ *
+ * Return: @home, the root (relative to the base), or NULL.
+ */
+const char *nsview_scope(const NsView *v, const char *home);
+
+/**
+ * nsview_message_out() - rewrite every absolute path quoted in backticks in @msg (an error
+ * message, which names paths in the daemon's terms) as the caller's cgroup namespace shows it
+ */
+void nsview_message_out(const NsView *v, char *msg, size_t n);
 
 /** nsview_uid_out() - host uid @host as the caller sees it (the overflow uid if unmapped) */
 uid_t nsview_uid_out(const NsView *v, uid_t host);

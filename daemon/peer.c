@@ -119,6 +119,8 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
         {
                 char key[128];
                 r = nsview_capture(&ns, &m->ns, pidfd, cgfs_proc_key(&m->cgfs, key, sizeof(key)));
+                if (r == 0)
+                        r = nsview_set_base(&ns, m->cgfs.h[m->cgfs.primary].base_path);
         }
         if (r < 0) {
                 if (r != -ESRCH)

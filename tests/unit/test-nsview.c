@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -147,6 +148,60 @@ static void test_uid_out(void **state)
         uidmap_free(&v.map);
 }
 
+static void test_scope(void **state)
+{
+        NsView v = { .cgroup_root = (char *)"/cgm/user-1000/ctr" };
+
+        (void)state;
+        /* No cgroup namespace of its own: the home. */
+        assert_string_equal(nsview_scope(&(NsView){ 0 }, "user-1000"), "user-1000");
+        assert_null(nsview_scope(&(NsView){ 0 }, NULL));
+        /* Its namespace's root lies in its home: the root is its home. */
+        assert_int_equal(nsview_set_base(&v, "/cgm"), 0);
+        assert_string_equal(v.root_rel, "user-1000/ctr");
+        assert_string_equal(nsview_scope(&v, "user-1000"), "user-1000/ctr");
+        assert_string_equal(nsview_scope(&v, "user-1000/ctr"), "user-1000/ctr");
+        /* The root holds the home: the home. Apart: none. */
+        assert_string_equal(nsview_scope(&v, "user-1000/ctr/x"), "user-1000/ctr/x");
+        assert_null(nsview_scope(&v, "user-2000"));
+        assert_null(nsview_scope(&v, NULL));
+        free(v.root_rel);
+        /* A root at or above the base holds every home. */
+        v = (NsView){ .cgroup_root = (char *)"/" };
+        assert_int_equal(nsview_set_base(&v, "/cgm"), 0);
+        assert_true(v.root_above_base);
+        assert_string_equal(nsview_scope(&v, "user-1000"), "user-1000");
+        v = (NsView){ .cgroup_root = (char *)"/cgm" };
+        assert_int_equal(nsview_set_base(&v, "/cgm"), 0);
+        assert_true(v.root_above_base);
+        /* Beside the base ("/cgmx" is not below "/cgm"), or unknown: none. */
+        v = (NsView){ .cgroup_root = (char *)"/cgmx/a" };
+        assert_int_equal(nsview_set_base(&v, "/cgm"), 0);
+        assert_false(v.root_above_base);
+        assert_null(v.root_rel);
+        assert_null(nsview_scope(&v, "user-1000"));
+        assert_null(nsview_scope(&(NsView){ .cgroup_root_unknown = true }, "user-1000"));
+}
+
+static void test_message_out(void **state)
+{
+        NsView v = { .cgroup_root = (char *)"/cgm/user-1000/ctr" };
+        char msg[320];
+
+        (void)state;
+        snprintf(msg, sizeof(msg), "`/cgm/user-1000` is outside your home `/cgm/user-1000/ctr`; "
+                                   "`a/b` and `x` stay");
+        nsview_message_out(&v, msg, sizeof(msg));
+        assert_string_equal(msg, "`/..` is outside your home `/`; `a/b` and `x` stay");
+        snprintf(msg, sizeof(msg), "`/cgm/user-1000/ctr/x/y` exists; unclosed `/cgm");
+        nsview_message_out(&v, msg, sizeof(msg));
+        assert_string_equal(msg, "`/x/y` exists; unclosed `/cgm");
+        /* No namespace of its own: untouched. */
+        snprintf(msg, sizeof(msg), "`/cgm/user-1000`");
+        nsview_message_out(&(NsView){ 0 }, msg, sizeof(msg));
+        assert_string_equal(msg, "`/cgm/user-1000`");
+}
+
 static void test_move_by_namespace_root(void **state)
 {
         UidMap m;
@@ -194,6 +249,8 @@ int main(void)
                 cmocka_unit_test(test_path_out),
                 cmocka_unit_test(test_path_in),
                 cmocka_unit_test(test_uid_out),
+                cmocka_unit_test(test_scope),
+                cmocka_unit_test(test_message_out),
                 cmocka_unit_test(test_move_by_namespace_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
