@@ -58,7 +58,8 @@ static int resolve(MethodCall *c, const char *input, AuthAction action, char *re
         if (strlen(input) > CGM_PATH_MAX)
                 return cgm_error_set(c->error, -ENAMETOOLONG, CGM_ERR_INVALID_NAME,
                                      "path is longer than %d bytes", CGM_PATH_MAX);
-        if (!home && systemd_active(m))
+        if (!home && systemd_active(m) && !c->peer->ns.cgroup_root &&
+            !c->peer->ns.cgroup_root_unknown)
                 return systemd_refuse(c, input); /* its tree is systemd --user's */
         /* An absolute path is read in the caller's cgroup namespace. */
         r = nsview_path_in(&c->peer->ns, input, host, sizeof(host), c->error);
@@ -196,7 +197,8 @@ int api_whoami(MethodCall *c)
         DBusMessageIter it, arr;
         int r;
 
-        if (!home && systemd_active(m))
+        if (!home && systemd_active(m) && !c->peer->ns.cgroup_root &&
+            !c->peer->ns.cgroup_root_unknown)
                 return systemd_whoami(c); /* user@UID.service, the limits of its slice */
         if (home)
                 caller_path(c, home, home_api, sizeof(home_api));

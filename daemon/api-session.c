@@ -242,6 +242,12 @@ static void explain_finish(Pending *p)
         for (size_t i = 0; i < p->nss.n_groups; i++)
                 groups[i] = p->nss.groups[i];
         policy_resolve(pol, user, groups, p->nss.n_groups, &lim);
+        {
+                /* In the asker's terms, when it is an admin in a container (nsview.c). */
+                Peer *asker = dbus_connection_get_data(p->conn, m->peer_slot);
+                if (asker)
+                        uid = nsview_uid_out(&asker->ns, p->nss.uid);
+        }
         reply = dbus_message_new_method_return(p->msg);
         if (!reply) {
                 pending_send(p, NULL);

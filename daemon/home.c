@@ -229,16 +229,20 @@ static int home_check_top(const HomeRegistry *reg, const char *rel, uid_t uid, C
 }
 
 /* Overlap rules of a nested home: the nearest home above it is @parent's, none inside it. */
-static int home_check_nested(const HomeRegistry *reg, const char *rel, uid_t uid, uid_t parent,
-                             CgmError *e)
+static int home_check_nested(const HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
+                             uid_t parent, CgmError *e)
 {
         const Home *nearest = NULL;
+        char api[CGM_PATH_MAX + 64], hapi[CGM_PATH_MAX + 64];
 
+        /* Messages name absolute paths, which the caller's namespace view rewrites. */
+        cgfs_api_path(cg, rel, api, sizeof(api));
         for (size_t i = 0; i < reg->n; i++) {
                 const Home *h = &reg->homes[i];
                 if (h->uid != uid && cgm_path_is_within(h->path, rel))
                         return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
-                                             "`%s` holds the home `%s` of uid %u", rel, h->path,
+                                             "`%s` holds the home `%s` of uid %u", api,
+                                             (cgfs_api_path(cg, h->path, hapi, sizeof(hapi)), hapi),
                                              (unsigned)h->uid);
                 if (cgm_path_is_below(rel, h->path) &&
                     (!nearest || strlen(h->path) > strlen(nearest->path)))
@@ -248,32 +252,37 @@ static int home_check_nested(const HomeRegistry *reg, const char *rel, uid_t uid
                 return cgm_error_set(e, -EBUSY, CGM_ERR_BUSY,
                                      "`%s` lies in the home `%s` of uid %u, not directly in "
                                      "yours: the owner of that home delegates there",
-                                     rel, nearest ? nearest->path : "", 
+                                     api,
+                                     nearest ? (cgfs_api_path(cg, nearest->path, hapi,
+                                                              sizeof(hapi)),
+                                                hapi)
+                                             : "",
                                      nearest ? (unsigned)nearest->uid : 0u);
         return 0;
 }
 
 static int home_delegate_checked(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
-                                 HomeOrigin origin, CgmError *e);
+                                 HomeOrigin origin, bool caps, CgmError *e);
 
 int home_delegate_as(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
                      HomeOrigin origin, CgmError *e)
 {
         int r = home_check_top(reg, rel, uid, e);
 
-        return r < 0 ? r : home_delegate_checked(reg, cg, rel, uid, origin, e);
+        return r < 0 ? r : home_delegate_checked(reg, cg, rel, uid, origin, true, e);
 }
 
 int home_delegate_nested(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
                          uid_t parent, CgmError *e)
 {
-        int r = home_check_nested(reg, rel, uid, parent, e);
+        int r = home_check_nested(reg, cg, rel, uid, parent, e);
 
-        return r < 0 ? r : home_delegate_checked(reg, cg, rel, uid, HOME_ORIGIN_ADMIN, e);
+        /* Its cgroup.max.* stay as its parent set them: the defaults could raise them. */
+        return r < 0 ? r : home_delegate_checked(reg, cg, rel, uid, HOME_ORIGIN_ADMIN, false, e);
 }
 
 static int home_delegate_checked(HomeRegistry *reg, const Cgfs *cg, const char *rel, uid_t uid,
-                                 HomeOrigin origin, CgmError *e)
+                                 HomeOrigin origin, bool caps, CgmError *e)
 {
         _cleanup_close_ int fd = -1;
         const char *old = home_lookup(reg, uid);
@@ -281,10 +290,13 @@ static int home_delegate_checked(HomeRegistry *reg, const Cgfs *cg, const char *
         bool login;
         int r;
 
-        if (old && strcmp(old, rel) != 0)
+        if (old && strcmp(old, rel) != 0) {
+                char api[CGM_PATH_MAX + 64];
+                cgfs_api_path(cg, old, api, sizeof(api));
                 return cgm_error_set(e, -EEXIST, CGM_ERR_EXISTS,
                                      "uid %u already has the home `%s`; remove it first",
-                                     (unsigned)uid, old);
+                                     (unsigned)uid, api);
+        }
         if (!*rel)
                 return cgm_error_set(e, -EINVAL, CGM_ERR_INVALID_ARGS,
                                      "the base itself cannot be delegated");
@@ -307,10 +319,12 @@ static int home_delegate_checked(HomeRegistry *reg, const Cgfs *cg, const char *
                                      "cannot mark `%s` as the home of uid %u (xattr %s): %m", rel,
                                      (unsigned)uid, CGM_XATTR_HOME);
         if (cg->v2 >= 0) {
-                snprintf(val, sizeof(val), "%d", CGM_HOME_MAX_DESCENDANTS_DEFAULT);
-                (void)cgfs_write(cg, cg->v2, rel, "cgroup.max.descendants", val);
-                snprintf(val, sizeof(val), "%d", CGM_HOME_MAX_DEPTH_DEFAULT);
-                (void)cgfs_write(cg, cg->v2, rel, "cgroup.max.depth", val);
+                if (caps) {
+                        snprintf(val, sizeof(val), "%d", CGM_HOME_MAX_DESCENDANTS_DEFAULT);
+                        (void)cgfs_write(cg, cg->v2, rel, "cgroup.max.descendants", val);
+                        snprintf(val, sizeof(val), "%d", CGM_HOME_MAX_DEPTH_DEFAULT);
+                        (void)cgfs_write(cg, cg->v2, rel, "cgroup.max.depth", val);
+                }
                 r = home_chown_v2(cg, rel, uid, e);
                 if (r < 0) {
                         /* A new home is unmarked again; a home that was one stays one. */

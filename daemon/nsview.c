@@ -393,7 +393,8 @@ int nsview_path_in(const NsView *v, const char *input, char *out, size_t n, CgmE
                 return cgm_error_set(e, -EOPNOTSUPP, CGM_ERR_NOT_SUPPORTED,
                                      "your process was outside the root of its own cgroup "
                                      "namespace when it connected, so cgmd cannot tell where "
-                                     "`/` is for you; use a path relative to your home");
+                                     "`/` is for you, nor what you may act on; connect from a "
+                                     "process inside your namespace's root");
         snprintf(root, sizeof(root), "%s", strcmp(v->cgroup_root, "/") == 0 ? "" : v->cgroup_root);
         /* Leading "/.." as nsview_path_out() writes them (and the kernel does): up from the
          * root. Any other ".." is left for the name check to refuse. */

@@ -55,7 +55,8 @@ static const CliCommand commands[] = {
           "  -r, --recursive   remove its descendants first\n"
           "  -k, --kill        kill its processes first\n" },
         { "stat", cmd_stat, "[PATH]", "usage counters (memory, cpu, pids, ...)", NULL },
-        { "chown", cmd_chown, "PATH USER|UID", "delegate PATH to a user (root only)",
+        { "chown", cmd_chown, "PATH USER|UID",
+          "delegate PATH to a user (root; in a container, its root)",
           "PATH becomes that user's home.\n" },
         { "run", cmd_run, "[-n NAME] [-p KEY=VALUE]... -- CMD [ARGS...]",
           "run CMD in a new cgroup below your home",
