@@ -11,6 +11,13 @@ tests_integration_hostile_LDADD = $(DBUS_LIBS) -lpthread
 check_PROGRAMS += tests/integration/fake-systemd
 tests_integration_fake_systemd_SOURCES = tests/integration/fake-systemd.c
 tests_integration_fake_systemd_LDADD = $(DBUS_LIBS)
+# nsexec: run a command in new user (pid, mount, cgroup) namespaces with maps written by the
+# parent; nsclient: a libcgm client that leaves its namespaces between requests. Both for
+# test-namespaces.sh.
+check_PROGRAMS += tests/integration/nsexec tests/integration/nsclient
+tests_integration_nsexec_SOURCES = tests/integration/nsexec.c
+tests_integration_nsclient_SOURCES = tests/integration/nsclient.c
+tests_integration_nsclient_LDADD = client/libcgm.la
 
 INTEGRATION_TESTS = \
 	tests/integration/test-daemon.sh \
@@ -20,7 +27,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-sessions.sh \
 	tests/integration/test-systemd-mode.sh \
-	tests/integration/test-service.sh
+	tests/integration/test-service.sh \
+	tests/integration/test-namespaces.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
 
@@ -33,6 +41,8 @@ AM_TESTS_ENVIRONMENT = \
 	PAM_CGM='$(abs_top_builddir)/pam_cgm/.libs/pam_cgm.so'; export PAM_CGM; \
 	PAM_SESSION='$(abs_top_builddir)/tests/pam/pam-session'; export PAM_SESSION; \
 	FAKE_SYSTEMD='$(abs_top_builddir)/tests/integration/fake-systemd'; export FAKE_SYSTEMD; \
+	NSEXEC='$(abs_top_builddir)/tests/integration/nsexec'; export NSEXEC; \
+	NSCLIENT='$(abs_top_builddir)/tests/integration/nsclient'; export NSCLIENT; \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT;
 # Tests without an extension (the cmocka binaries) speak TAP too (CMOCKA_MESSAGE_OUTPUT=TAP).
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

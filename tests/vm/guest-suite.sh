@@ -14,6 +14,8 @@ set -u
 out=$1; shift
 here=$(cd "$(dirname "$0")/.." && pwd)
 export CGMD=/cgm/bin/cgmd CGM=/cgm/bin/cgm FORKER=/cgm/bin/forker MEMHOG=/cgm/bin/memhog
+# test-namespaces.sh (run-vm.sh copies them when built; the test skips otherwise)
+export NSEXEC=/cgm/bin/nsexec NSCLIENT=/cgm/bin/nsclient
 # test-sessions.sh (run-vm.sh copies them when the build has them; the test skips otherwise)
 export PAM_CGM=/cgm/lib/pam_cgm.so PAM_SESSION=/cgm/bin/pam-session
 per_test=${CGM_VM_TEST_TIMEOUT:-90}
