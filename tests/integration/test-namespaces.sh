@@ -154,6 +154,14 @@ ct_has() {
 		not_ok "$desc"; ct_fail_diag "$name" "$cmd" $rc; diag "want lines: $*"; fi
 }
 
+# ct_grep NAME DESCRIPTION COMMAND TEXT: COMMAND succeeds in NAME and its output holds TEXT.
+ct_grep() {
+	local rc=0
+	ct_run "$1" "$3" || rc=$?
+	if [ $rc = 0 ] && grep -qF -- "$4" "$CT_OUTPUT"; then ok "$2"; else
+		not_ok "$2"; ct_fail_diag "$1" "$3" $rc; diag "want: $4"; fi
+}
+
 # ct_expect NAME DESCRIPTION CODE PATTERN COMMAND: COMMAND exits CODE, output matching PATTERN.
 ct_expect() {
 	local rc=0
@@ -233,6 +241,24 @@ ct_is c1 "Create's reply is in c1's terms (absolute path /p)" /p "$CGM create /p
 ct_is c1 "List in c1's terms" "$(printf '/init\n/p\n/q')" "$CGM ls /"
 check "root lists the same cgroups as host paths" test "$("$CGM" ls h1 | sort)" = "$(printf '%s\n' "$H1/init" "$H1/p" "$H1/q")"
 ct_is c1 "ProcCgroup of its pid 1 is /init" /init "$CGM cgroup 1"
+# Other D-Bus implementations from inside: each sends the uid it sees (0) in AUTH EXTERNAL,
+# which is not the host uid the socket reports, and falls back to ANONYMOUS.
+NS_ADDR=unix:path=/run/cgm/cgm.sock
+if command -v busctl >/dev/null; then
+	ct_grep c1 "busctl (sd-bus) in c1: WhoAmI answers uid 0 and home /" \
+		"busctl --address=$NS_ADDR call org.cgm /org/cgm/Manager org.cgm.Manager1 WhoAmI" \
+		'ussa{ss} 0 "/" "/init"'
+else ok "# SKIP busctl not installed"; fi
+if command -v gdbus >/dev/null; then
+	ct_grep c1 "gdbus (GDBus) in c1: WhoAmI answers uid 0" \
+		"gdbus call --address $NS_ADDR --dest org.cgm --object-path /org/cgm/Manager --method org.cgm.Manager1.WhoAmI" \
+		"(uint32 0, '/', '/init'"
+else ok "# SKIP gdbus not installed"; fi
+if command -v dbus-send >/dev/null; then
+	ct_grep c1 "dbus-send (libdbus) in c1: WhoAmI answers uid 0" \
+		"dbus-send --peer=$NS_ADDR --print-reply --dest=org.cgm /org/cgm/Manager org.cgm.Manager1.WhoAmI" \
+		"uint32 0"
+else ok "# SKIP dbus-send not installed"; fi
 
 # Procs in c1's pid namespace: two sleeps of c1 (moved into /p by c1's root, by c1's pids)
 # and root's sleep (placed there by root) share /p; c1 sees its two, by its own numbers.
