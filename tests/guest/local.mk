@@ -8,7 +8,7 @@
 EXTRA_DIST += tests/guest/README.md tests/guest/run-guest.sh tests/guest/mkrootfs.sh \
 	tests/guest/guest-run.sh tests/guest/lib.sh tests/guest/install.sh tests/guest/suite.sh \
 	tests/guest/check-openrc.sh tests/guest/check-v1.sh tests/guest/check-systemd.sh \
-	tests/guest/observe-systemd.sh
+	tests/guest/observe-systemd.sh tests/guest/check-containers.sh
 
 # -q: each console goes to tests/guest/results/FLAVOR/bootN/console.log; failures are shown.
 CHECK_GUEST_FLAGS = -q

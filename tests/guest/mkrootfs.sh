@@ -20,7 +20,8 @@
 # (so that installing them needs no network) and what the integration tests use (pamtester,
 # socat, libnss-extrausers). Then:
 #   openrc   sysvinit-core + openrc (Debian's OpenRC runs from inittab as /etc/init.d/rc), and
-#            ifupdown, which brings up the loopback interface as on any Debian host;
+#            ifupdown, which brings up the loopback interface as on any Debian host; crun and
+#            uidmap (newuidmap) for the rootless containers of check-containers.sh;
 #   openrc-suite  the same, plus the package systemd for the integration suite's busctl
 #            (test-sessions.sh); PID 1 stays sysvinit's init (no systemd-sysv, no
 #            libpam-systemd), OpenRC the rc. The pure-v1 guest, which runs the suite, boots it;
@@ -49,7 +50,7 @@ IMAGE=$1
 BASE_PKGS="linux-image-amd64 openssh-server openssh-client adduser passwd procps iproute2 kmod
 libpam-modules libpam-runtime libdbus-1-3 libcap2 pamtester socat libnss-extrausers"
 case $IMAGE in
-openrc) PKGS="$BASE_PKGS sysvinit-core openrc ifupdown" ;;
+openrc) PKGS="$BASE_PKGS sysvinit-core openrc ifupdown crun uidmap" ;;
 openrc-suite) PKGS="$BASE_PKGS sysvinit-core openrc ifupdown systemd" ;;
 systemd) PKGS="$BASE_PKGS systemd systemd-sysv libpam-systemd dbus" ;;
 *) die "unknown image $IMAGE (openrc, openrc-suite or systemd)" ;;

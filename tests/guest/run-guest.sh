@@ -159,7 +159,9 @@ plan_for() { # plan_for FLAVOR BOOT
 		return 0
 	fi
 	case $f in
-	openrc-v2) echo "check-openrc 300 bash tests/guest/check-openrc.sh" ;;
+	openrc-v2)
+		echo "check-openrc 300 bash tests/guest/check-openrc.sh"
+		echo "check-containers 300 bash tests/guest/check-containers.sh" ;;
 	systemd-v2) echo "check-systemd 360 bash tests/guest/check-systemd.sh" ;;
 	pure-v1)
 		echo "check-v1 300 bash tests/guest/check-v1.sh"
