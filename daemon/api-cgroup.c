@@ -729,7 +729,8 @@ int api_chown(MethodCall *c)
                 r = cgm_error_set(c->error, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                   "Chown is for root, and for root of a user namespace below "
                                   "its own home (uid %u is neither)",
-                                  (unsigned)c->peer->principal.uid);
+                                  (unsigned)nsview_uid_out(&c->peer->ns,
+                                                           c->peer->principal.uid));
                 audit_write_why(c->peer->principal.uid, c->peer->pid, "Chown", path, "", r,
                                 c->error->name, c->error->msg);
                 return r;

@@ -53,11 +53,23 @@ static const char *api_path(const char *base_api, const char *rel, char *buf, si
 }
 
 
+/* A uid as the caller names it: in its user namespace's terms when it lives in one (the
+ * overflow uid for one it does not map), so "uid 1000" in a container means its uid 1000. */
+static unsigned shown(const Principal *p, uid_t host)
+{
+        uid_t u;
+
+        if (!p->view)
+                return (unsigned)host;
+        u = uidmap_to_inside(p->view, host);
+        return (unsigned)(u == (uid_t)-1 ? p->overflow_uid : u);
+}
+
 static int no_home(const Principal *p, const char *base_api, CgmError *e)
 {
         return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                              "uid %u has no home under `%s`: ask root to delegate one (cgm chown)",
-                             (unsigned)p->uid, base_api);
+                             shown(p, p->uid), base_api);
 }
 
 /**
@@ -196,7 +208,7 @@ int auth_check(const Principal *p, const char *base_api, const char *home, const
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not do this on `%s`: only root may; ask an "
                                      "administrator",
-                                     (unsigned)p->uid, tpath);
+                                     shown(p, p->uid), tpath);
         if (!home)
                 return no_home(p, base_api, e);
         api_path(base_api, home, hpath, sizeof(hpath));
@@ -208,7 +220,7 @@ int auth_check(const Principal *p, const char *base_api, const char *home, const
                                      "uid %u may not read a cgroup outside its home: `%s` is "
                                      "outside your home `%s`; you may read your home and what "
                                      "lies below it",
-                                     (unsigned)p->uid, tpath, hpath);
+                                     shown(p, p->uid), tpath, hpath);
         }
         if (cgm_path_is_below(target, home))
                 return 0;
@@ -216,11 +228,11 @@ int auth_check(const Principal *p, const char *base_api, const char *home, const
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not change `%s`: it is your home, whose limits "
                                      "the administrator sets; create a child below it",
-                                     (unsigned)p->uid, tpath);
+                                     shown(p, p->uid), tpath);
         return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                              "uid %u may not change a cgroup outside its home: `%s` is outside "
                              "your home `%s`; work in cgroups below your home",
-                             (unsigned)p->uid, tpath, hpath);
+                             shown(p, p->uid), tpath, hpath);
 }
 
 /**
@@ -261,7 +273,7 @@ int auth_check_move(const Principal *p, const char *base_api, const char *home, 
                                              "uid %u (root of a user namespace) may not move a "
                                              "process of host uid %u: that uid is not mapped in "
                                              "your user namespace",
-                                             (unsigned)p->uid,
+                                             shown(p, p->uid),
                                              (unsigned)(uidmap_has(p->map, proc_ruid)
                                                                 ? proc_euid
                                                                 : proc_ruid));
@@ -269,24 +281,24 @@ int auth_check_move(const Principal *p, const char *base_api, const char *home, 
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not move a process of uid %u: you may move only "
                                      "your own processes",
-                                     (unsigned)p->uid, (unsigned)proc_ruid);
+                                     shown(p, p->uid), shown(p, proc_ruid));
         else if (proc_euid != p->uid)
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not move a process that runs with effective uid "
                                      "%u (a setuid program): it acts with another user's "
                                      "authority; ask root to move it",
-                                     (unsigned)p->uid, (unsigned)proc_euid);
+                                     shown(p, p->uid), shown(p, proc_euid));
         if (!proc_cgroup)
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not move a process from outside `%s`: only "
                                      "processes already in your home `%s` can be moved",
-                                     (unsigned)p->uid, base_api, hpath);
+                                     shown(p, p->uid), base_api, hpath);
         if (!cgm_path_is_within(proc_cgroup, home))
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not move a process from outside its home: "
                                      "`%s` is outside your home `%s`, and only processes already "
                                      "in your home can be moved",
-                                     (unsigned)p->uid,
+                                     shown(p, p->uid),
                                      cgm_quote(api_path(base_api, proc_cgroup, ppath, sizeof(ppath)),
                                                SIZE_MAX, pq, sizeof(pq)),
                                      hpath);
@@ -295,12 +307,12 @@ int auth_check_move(const Principal *p, const char *base_api, const char *home, 
                                      "uid %u may not move processes into `%s`: it is your home, "
                                      "whose limits the administrator sets; move them into a "
                                      "child below it",
-                                     (unsigned)p->uid, dpath);
+                                     shown(p, p->uid), dpath);
         if (!cgm_path_is_below(dest, home))
                 return cgm_error_set(e, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "uid %u may not move processes out of its home: `%s` is "
                                      "outside your home `%s`; move them into a cgroup below "
                                      "your home",
-                                     (unsigned)p->uid, dpath, hpath);
+                                     shown(p, p->uid), dpath, hpath);
         return 0;
 }

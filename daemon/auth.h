@@ -21,6 +21,9 @@ typedef struct Principal {
         bool is_root; /* uid 0 in the initial user namespace */
         bool ns_root; /* uid 0 in another user namespace, whose map is written */
         const UidMap *map; /* that namespace's uids, in host terms, when ns_root; else NULL */
+        const UidMap *view; /* its user namespace's map, to name uids in messages in its
+                               terms; NULL in the initial user namespace */
+        uid_t overflow_uid; /* how a uid its namespace does not map is named to it */
 } Principal;
 
 typedef enum AuthAction {

@@ -184,6 +184,8 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
         /* Root of a user namespace: uid 0 there, in a namespace whose map is written. */
         p->principal.ns_root = ns.in_userns && uidmap_to_inside(&ns.map, cred.uid) == 0;
         p->principal.map = p->principal.ns_root ? &p->ns.map : NULL;
+        p->principal.view = ns.in_userns ? &p->ns.map : NULL;
+        p->principal.overflow_uid = ns.overflow_uid;
         p->next = m->peers;
         if (m->peers)
                 m->peers->prev = p;

@@ -262,9 +262,9 @@ static void hint_permission(const Cli *cli, cgm *h, const char *path)
                         (unsigned)uid);
         else if (command_writes(cli) && (!path || !path[0] || strcmp(path, home) == 0))
                 fprintf(stderr,
-                        "cgm: hint: the limits of your home %s come from the administrator's "
-                        "policy; create a child below it (cgm create NAME KEY=VALUE...) and act "
-                        "on that\n",
+                        "cgm: hint: the limits of your home %s are set from above it (by the "
+                        "administrator's policy, or in a container by whoever made it); create "
+                        "a child below it (cgm create NAME KEY=VALUE...) and act on that\n",
                         home);
         else if (path && path[0] == '/' && !path_is_within(path, home))
                 fprintf(stderr,

@@ -281,6 +281,8 @@ ct_refused c1 "c1's root cannot Chown to a uid its namespace does not map (70000
 	Chown "$NS1_ROOT" "$CGM chown /q 70000"
 ct_refused c1 "c1's root cannot Chown its home itself" 3 "" Chown "$NS1_ROOT" "$CGM chown / 1000"
 ct_refused c1 "c1's root cannot set its own home's limits" 3 "home" Set "$NS1_ROOT" "$CGM set / pids.max=100000"
+ct_expect c1 "... and the refusal names it as c1 does (uid 0, home /), not by its host uid" 3 \
+	"uid 0 may not change \`/\`: it is your home" "$CGM set / pids.max=100000"
 ct_refused c1 "c1's root cannot act outside its home, named as its cgroup namespace shows it (/../park)" 3 "" \
 	Create "$NS1_ROOT" "$CGM create /../park/evil"
 ct_refused c1 "c1's root cannot remove root's park (/../park)" 3 "" Remove "$NS1_ROOT" "$CGM rm /../park"
