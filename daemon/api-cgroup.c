@@ -677,6 +677,24 @@ int api_stat(MethodCall *c)
         return 0;
 }
 
+/* Make @rel the home of host uid @uid, once the caller's right to was checked: a nested home
+ * below the caller's (@nested), or one of root's. */
+static int chown_apply(MethodCall *c, const char *rel, uid_t uid, bool nested, const char *what)
+{
+        Manager *m = c->manager;
+        int r = cg_exists(&m->cgfs, rel, c->error);
+
+        /* Homes root removed behind our back must not block this one (overlap, Exists). */
+        if (r == 0)
+                home_registry_prune(&m->homes, &m->cgfs);
+        if (r == 0)
+                r = nested ? home_delegate_nested(&m->homes, &m->cgfs, rel, uid,
+                                                  c->peer->principal.uid, c->error)
+                           : home_delegate(&m->homes, &m->cgfs, rel, uid, c->error);
+        audit(c, rel, what, r);
+        return r;
+}
+
 /* Chown by root of a user namespace: @uid is in its terms; a nested home strictly below its
  * own, for a uid its namespace maps (spec §4; auth.c, home.c). */
 static int chown_nested(MethodCall *c, const char *path, dbus_uint32_t uid)
@@ -702,16 +720,7 @@ static int chown_nested(MethodCall *c, const char *path, dbus_uint32_t uid)
                 return r;
         }
         r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel)); /* strictly below its home */
-        if (r < 0)
-                return r;
-        r = cg_exists(&c->manager->cgfs, rel, c->error);
-        if (r == 0)
-                home_registry_prune(&c->manager->homes, &c->manager->cgfs);
-        if (r == 0)
-                r = home_delegate_nested(&c->manager->homes, &c->manager->cgfs, rel, host, p->uid,
-                                         c->error);
-        audit(c, rel, what, r);
-        return r;
+        return r < 0 ? r : chown_apply(c, rel, host, true, what);
 }
 
 int api_chown(MethodCall *c)
@@ -742,13 +751,6 @@ int api_chown(MethodCall *c)
         r = resolve(c, path, AUTH_ROOT, rel, sizeof(rel));
         if (r < 0)
                 return r;
-        r = cg_exists(&c->manager->cgfs, rel, c->error);
-        /* Homes root removed behind our back must not block this one (overlap, Exists). */
-        if (r == 0)
-                home_registry_prune(&c->manager->homes, &c->manager->cgfs);
-        if (r == 0)
-                r = home_delegate(&c->manager->homes, &c->manager->cgfs, rel, uid, c->error);
         snprintf(what, sizeof(what), "uid=%u", uid);
-        audit(c, rel, what, r);
-        return r;
+        return chown_apply(c, rel, uid, false, what);
 }

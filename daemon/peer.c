@@ -129,7 +129,7 @@ int peer_new(Peer **peerp, Manager *m, DBusConnection *conn)
                                     (unsigned)cred.uid, strerror(-r));
                 nsview_free(&ns);
                 safe_close(pidfd);
-                return r == -ESRCH ? -EIO : r;
+                return r; /* -ESRCH: it has exited already, nobody is left to answer */
         }
 
         charge_collect(m, cred.uid);

@@ -47,7 +47,8 @@ struct Peer {
  * peer_new() - take identity from the connection's socket and charge a connection to its uid
  *
  * Return: 0; -EDQUOT when the uid has too many connections; -EIO when the kernel does not
- * tell who the peer is.
+ * tell who the peer is; -ESRCH when the process that connected has exited already; another
+ * negative errno when its namespaces cannot be read (nsview.c).
  */
 int peer_new(Peer **peerp, Manager *m, DBusConnection *conn);
 void peer_free(Peer *p);

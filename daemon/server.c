@@ -449,7 +449,7 @@ static void new_connection(DBusServer *server, DBusConnection *conn, void *data)
         }
         r = peer_new(&p, m, conn);
         if (r < 0) {
-                if (r != -EDQUOT)
+                if (r != -EDQUOT && r != -ESRCH)
                         log_warning("refusing a connection: cannot tell who the peer is (%s)",
                                     strerror(-r));
                 dbus_connection_close(conn);
