@@ -10,7 +10,8 @@
 #     and they hold (a memory hog is OOM-killed, a fork loop stops at pids.max);
 #   - `cgm whoami` in the login names user@UID.service, `cgm policy explain` agrees with the
 #     slice, and cgm refuses to write in systemd --user's tree, pointing to systemd-run --user;
-#   - cgmd.service's sandbox lets openat2 through (the unit leaves out RestrictSUIDSGID=);
+#   - cgmd.service's sandbox lets openat2 through (the unit leaves out RestrictSUIDSGID=), and
+#     cgmd's setns into a caller's cgroup namespace (RestrictNamespaces=cgroup);
 #   - a reload changes the slice's limits, and a limit the policy drops goes back to systemd's;
 #   - `systemctl restart cgmd` with the login open: the new cgmd finds the session again (its
 #     record in /run/cgm/cgm-systemd), moves and kills nothing, and a reload after it applies
@@ -54,6 +55,13 @@ is "openat2 works in cgmd.service's sandbox (RESOLVE_BENEATH is in force)" \
 	"$(timeout 60 systemd-run --quiet --wait --pipe "${sandbox[@]}" perl -e "$openat2_probe" 2>&1)" ok
 is "... and would not with RestrictSUIDSGID=yes (ENOSYS)" \
 	"$(timeout 60 systemd-run --quiet --wait --pipe "${sandbox[@]}" -p RestrictSUIDSGID=yes perl -e "$openat2_probe" 2>&1)" errno=38
+
+# cgmd enters a caller's cgroup namespace for one read of /proc/PID/cgroup (daemon/nsview.c), so
+# that a container sees paths in its own terms: the unit's RestrictNamespaces=cgroup must let
+# that setns through. Root in a new cgroup namespace sees its own cgroup as "/"; were the setns
+# refused, cgmd would answer the host path.
+is "cgmd.service's sandbox lets cgmd read in a caller's cgroup namespace (whoami there: cgroup /)" \
+	"$(unshare --cgroup cgm whoami 2>&1 | sed -n 's/^cgroup: //p')" /
 
 # held_login NAME COMMAND: an ssh login of the test user that runs COMMAND, records what it
 # sees, then waits for a line on $d/NAME.go; its pid is in $d/NAME.pid.
