@@ -574,7 +574,7 @@ int api_proc_cgroup(MethodCall *c)
                 return cgm_error_set(c->error, -EACCES, CGM_ERR_PERMISSION_DENIED,
                                      "process %d belongs to another user and is outside your "
                                      "home",
-                                     (int)info.pid);
+                                     (int)(nsview_pid_out(&c->peer->ns, info.pid) ?: info.pid));
         nsview_path_out(&c->peer->ns, where, shown, sizeof(shown));
         r = reply_new(c, &it);
         if (r < 0)

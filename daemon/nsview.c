@@ -23,7 +23,13 @@
  * Paths: the kernel shows cgroup paths relative to the reader's cgroup namespace. The root of
  * the caller's namespace is found once, at connect, by reading the caller's /proc/PID/cgroup
  * from inside that namespace (setns on the daemon's main thread, which then returns at once to
- * its own namespace; cgmd aborts rather than run on in a foreign one).
+ * its own namespace; cgmd aborts rather than run on in a foreign one). Replies, and the
+ * backquoted paths of error messages, are shown relative to that root.
+ *
+ * Scope: a cgroup namespace is a delegation boundary, as the kernel's nsdelegate makes it. A
+ * caller in one of its own acts only inside its root (nsview_scope()), so root of a rootless
+ * container, which is the very uid that owns the home around it, cannot use the socket to
+ * leave the limits its container was given.
  */
 #include <errno.h>
 #include <fcntl.h>
