@@ -1,25 +1,27 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# pam_cgm, the PAM session module. It carries a private copy of libcgm (and the common library)
-# compiled with -fvisibility=hidden, so PAM processes need no libcgm.so at run time and the
-# module exports only its two hooks (pam_cgm.map).
-if HAVE_PAM
-noinst_LTLIBRARIES += client/libcgm-static.la
-client_libcgm_static_la_SOURCES = client/cgm.h client/libcgm.c
-client_libcgm_static_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
-client_libcgm_static_la_LIBADD = common/libcgmcommon.la
+# pam_cgm, the PAM session module. It is loaded into every login process, so it links libc and
+# libpam only: its two calls go through client/wire.c, a minimal peer-to-peer D-Bus client of
+# its own (libcgm and libdbus would bring libsystemd, libgcrypt, lz4, zstd, lzma and
+# libgpg-error into each login, 0.5 ms of dlopen), with common/error.c for the error names.
+# Compiled with -fvisibility=hidden: the module exports only its two hooks (pam_cgm.map).
+# The client is built without PAM too: tests/unit/test-wire and fuzz-wire test it.
+noinst_LTLIBRARIES += client/libcgm-wire.la
+client_libcgm_wire_la_SOURCES = client/wire.h client/wire.c common/error.h common/error.c
+client_libcgm_wire_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 
+if HAVE_PAM
 pammod_LTLIBRARIES = pam_cgm/pam_cgm.la
 pam_cgm_pam_cgm_la_SOURCES = pam_cgm/pam_cgm.c
 pam_cgm_pam_cgm_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(PAM_CFLAGS)
 # -module -avoid-version: installed as pam_cgm.so, no lib prefix, no version suffix.
 # -shared: no static archive, which PAM could not load anyway.
-# -z nodelete: libpam dlclose()s modules at every pam_end(); unloading the module would unload
-# libdbus with it in an application that does not use libdbus itself, and each unload loses
-# libdbus' process-wide allocations (message cache, locks: about 2 KiB per login under valgrind),
-# so the module stays loaded once loaded.
+# No -z nodelete: the module keeps no state outside a hook, so libpam may unload it at
+# pam_end() like any module (it was needed only while the module carried libdbus, whose
+# process-wide allocations each unload lost). --as-needed: NEEDED lists what is used, which
+# tests/pam/dlopen-check holds to libc and libpam.
 pam_cgm_pam_cgm_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined \
-	-Wl,-z,nodelete -Wl,--version-script=$(top_srcdir)/pam_cgm/pam_cgm.map
-pam_cgm_pam_cgm_la_LIBADD = client/libcgm-static.la $(DBUS_LIBS) $(PAM_LIBS)
+	-Wl,--as-needed -Wl,--version-script=$(top_srcdir)/pam_cgm/pam_cgm.map
+pam_cgm_pam_cgm_la_LIBADD = client/libcgm-wire.la $(PAM_LIBS)
 EXTRA_pam_cgm_pam_cgm_la_DEPENDENCIES = pam_cgm/pam_cgm.map
 
 # libtool installs a .la next to the module; PAM has no use for it (Linux-PAM removes its own).

@@ -21,7 +21,7 @@
  *
  * Nothing here waits longer than timeout=: each hook has one deadline, which connecting,
  * authenticating and the call share (connect_daemon()), and the connect itself is bounded even
- * when the daemon's listen queue is full (libcgm). The module asks NSS nothing: a lookup of the
+ * when the daemon's listen queue is full (client/wire.c). The module asks NSS nothing: a lookup of the
  * user is what hangs when a directory (LDAP, SSSD) does, and a lookup cannot be abandoned
  * safely inside someone else's process (a thread left in NSS holds its locks into the next
  * fork of the application). The daemon resolves the user itself, on workers with a deadline,
@@ -30,17 +30,17 @@
  *
  * The module runs inside someone else's process (login, sshd's monitor, su, a display manager,
  * possibly multi-threaded), so it leaves no trace there: no global state (each call has its own
- * options and its own libcgm handle), no output but pam_syslog() and, for fail=closed, the
- * conversation; no exit or abort; no change to signal dispositions; no fd that outlives the
- * call. libcgm is linked into the module as a private copy with hidden symbols, so that the
- * module has no runtime dependency on libcgm.so and only the two session hooks are exported
- * (pam_cgm.map). The module is linked with -z nodelete: libpam unloads modules at every
- * pam_end(), and each unload of libdbus would lose its process-wide allocations.
+ * options and its own connection handle), no output but pam_syslog() and, for fail=closed,
+ * the conversation; no exit or abort; no change to signal dispositions; no fd that outlives
+ * the call. It is loaded into every login process, so it links libc and libpam only: the two
+ * calls it makes go through a minimal D-Bus client of its own (client/wire.c, which says why),
+ * not libcgm and libdbus, whose dependencies cost each login more than the module's work.
+ * Symbols are hidden and only the two session hooks are exported (pam_cgm.map). With no
+ * library state left to lose, the module is unloaded by pam_end() like any other.
  */
 
 #define PAM_SM_SESSION
 
-#include <dbus/dbus.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -56,9 +56,9 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#include "cgm.h"
 #include "cleanup.h"
 #include "protocol.h"
+#include "wire.h"
 
 /* Built with -fvisibility=hidden; only the hooks are public (and pam_cgm.map says so too). */
 #define PAM_CGM_EXPORT __attribute__((visibility("default")))
@@ -229,41 +229,39 @@ static bool user_is_root(const char *user)
  * connect_daemon() - connect to cgmd with the options' socket, by @deadline
  *
  * Connecting and authenticating take at most what is left before @deadline, together
- * (cgm_connect_timeout()); the call that follows gets what is left after them, so that the
+ * (cgm_wire_connect()); the call that follows gets what is left after them, so that the
  * whole hook ends by @deadline.
  *
- * Signals: libdbus sends with MSG_NOSIGNAL wherever the platform has it (every Linux build), and
- * then leaves SIGPIPE alone; only a build without MSG_NOSIGNAL sets it to SIG_IGN on the first
- * connection, and there that is what keeps a closed daemon socket from killing the caller, so
- * it is not switched off here. tests/pam/test-pam-retval checks that no disposition changes.
+ * Signals: client/wire.c sends with MSG_NOSIGNAL, so a closed daemon socket is an error, not a
+ * SIGPIPE, and no disposition is touched. tests/pam/test-pam-retval checks that none changes.
  *
  * Return: 0 with *@leftp the milliseconds left for the call, or a negative errno from
- * cgm_connect_timeout() (-ETIMEDOUT when nothing is left); *@hp may be set either way (cgm_free
- * it).
+ * cgm_wire_connect() (-ETIMEDOUT when nothing is left); *@hp may be set either way
+ * (cgm_wire_free() it).
  */
-static int connect_daemon(cgm **hp, const struct options *o, int64_t deadline, int *leftp)
+static int connect_daemon(CgmWire **hp, const struct options *o, int64_t deadline, int *leftp)
 {
         int64_t left = deadline - now_ms();
         int r;
 
         if (left <= 0)
                 return -ETIMEDOUT;
-        r = cgm_connect_timeout(hp, o->socket, (int)left);
+        r = cgm_wire_connect(hp, o->socket, (int)left);
         if (r < 0)
                 return r;
         left = deadline - now_ms();
         if (left <= 0)
                 return -ETIMEDOUT;
-        cgm_set_timeout(*hp, (int)left);
+        cgm_wire_set_timeout(*hp, (int)left);
         *leftp = (int)left;
         return 0;
 }
 
-/* Log @what and libcgm's reason at @priority; errno text when libcgm had no message. */
-static void log_failure(pam_handle_t *pamh, int priority, const char *what, cgm *h, int r,
+/* Log @what and the handle's reason at @priority; errno text when it has no message. */
+static void log_failure(pam_handle_t *pamh, int priority, const char *what, CgmWire *h, int r,
                         const char *outcome)
 {
-        const char *msg = cgm_error_message(h);
+        const char *msg = cgm_wire_error_message(h);
 
         if (msg && msg[0]) {
                 pam_syslog(pamh, priority, "%s: %s; %s", what, msg, outcome);
@@ -279,7 +277,7 @@ static void log_failure(pam_handle_t *pamh, int priority, const char *what, cgm 
  * Return: PAM_SUCCESS (fail=open, or uid 0), PAM_SESSION_ERR (fail=closed).
  */
 static int open_failed(pam_handle_t *pamh, const struct options *o, int flags, const char *user,
-                       const char *what, cgm *h, int r)
+                       const char *what, CgmWire *h, int r)
 {
         if (!o->fail_closed) {
                 log_failure(pamh, LOG_WARNING, what, h, r,
@@ -302,7 +300,7 @@ static int open_failed(pam_handle_t *pamh, const struct options *o, int flags, c
 static void info_add(cgm_kv *info, size_t *np, const char *key, const char *value)
 {
         if (!value || !value[0] || strlen(value) >= CGM_VALUE_MAX ||
-            !dbus_validate_utf8(value, NULL))
+            !cgm_wire_utf8_valid(value, strlen(value)))
                 return;
         info[(*np)++] = (cgm_kv){ .key = (char *)key, .value = (char *)value };
 }
@@ -365,7 +363,7 @@ PAM_CGM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
         cgm_kv info[5];
         size_t n_info = 0;
         int64_t deadline;
-        cgm *h = NULL;
+        CgmWire *h = NULL;
         int left, r;
 
         r = options_parse(&o, pamh, argc, argv);
@@ -408,21 +406,21 @@ PAM_CGM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
                 /* The daemon gives up, and creates nothing, once the module has stopped waiting. */
                 snprintf(timeout, sizeof(timeout), "%d", left);
                 info_add(info, &n_info, CGM_SESSION_INFO_TIMEOUT_MS, timeout);
-                r = cgm_open_session(h, user, info, n_info, &id, &path);
+                r = cgm_wire_open_session(h, user, info, n_info, &id, &path);
         }
-        if (r == -ENOENT && cgm_error_name(h) &&
-            strcmp(cgm_error_name(h), CGM_ERR_NOT_FOUND) == 0 && !user_is_root(user)) {
+        if (r == -ENOENT && cgm_wire_error_name(h) &&
+            strcmp(cgm_wire_error_name(h), CGM_ERR_NOT_FOUND) == 0 && !user_is_root(user)) {
                 /* The daemon's NSS does not know the user (the only NotFound of OpenSession). */
                 log_failure(pamh, LOG_ERR, what, h, r, "the user is unknown to NSS");
-                cgm_free(h);
+                cgm_wire_free(h);
                 return PAM_USER_UNKNOWN;
         }
         if (r < 0) {
                 r = open_failed(pamh, &o, flags, user, what, h, r);
-                cgm_free(h);
+                cgm_wire_free(h);
                 return r;
         }
-        cgm_free(h);
+        cgm_wire_free(h);
 
         if (!id[0]) {
                 if (o.debug)
@@ -457,7 +455,7 @@ PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
         const char *id;
         char what[sizeof("cannot close cgroup session ``") + CGM_NAME_MAX];
         int64_t deadline;
-        cgm *h = NULL;
+        CgmWire *h = NULL;
         int left, r;
 
         (void)flags;
@@ -480,7 +478,7 @@ PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
                         pam_syslog(pamh, LOG_DEBUG, "no session to close");
                 return PAM_SUCCESS;
         }
-        if (!session_id_valid(id) || !dbus_validate_utf8(id, NULL)) {
+        if (!session_id_valid(id) || !cgm_wire_utf8_valid(id, strlen(id))) {
                 pam_syslog(pamh, LOG_ERR, "ignoring the malformed session id in " ENV_SESSION);
                 return o.fail_closed ? PAM_SESSION_ERR : PAM_SUCCESS;
         }
@@ -488,7 +486,7 @@ PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 
         r = connect_daemon(&h, &o, deadline, &left);
         if (r >= 0)
-                r = cgm_close_session(h, id);
+                r = cgm_wire_close_session(h, id);
         if (r < 0) {
                 if (o.fail_closed) {
                         log_failure(pamh, LOG_ERR, what, h, r,
@@ -499,10 +497,10 @@ PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
                                     "cgmd removes the leaf once it is empty (fail=open)");
                         r = PAM_SUCCESS;
                 }
-                cgm_free(h);
+                cgm_wire_free(h);
                 return r;
         }
-        cgm_free(h);
+        cgm_wire_free(h);
         if (o.debug)
                 pam_syslog(pamh, LOG_DEBUG, "session `%s` closed", id);
 

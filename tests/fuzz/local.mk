@@ -9,7 +9,8 @@ check_PROGRAMS += \
 	tests/fuzz/fuzz-units \
 	tests/fuzz/fuzz-mountinfo \
 	tests/fuzz/fuzz-policy \
-	tests/fuzz/fuzz-dbus
+	tests/fuzz/fuzz-dbus \
+	tests/fuzz/fuzz-wire
 
 tests_fuzz_fuzz_name_SOURCES = tests/fuzz/fuzz-name.c
 tests_fuzz_fuzz_name_LDADD = common/libcgmcommon.la
@@ -30,6 +31,10 @@ tests_fuzz_fuzz_policy_LDADD = common/libcgmcommon.la
 tests_fuzz_fuzz_dbus_SOURCES = tests/fuzz/fuzz-dbus.c tests/fuzz/fuzz-util.h
 tests_fuzz_fuzz_dbus_CFLAGS = $(AM_CFLAGS) $(LIBCAP_CFLAGS)
 tests_fuzz_fuzz_dbus_LDADD = daemon/libcgmd.la common/libcgmcommon.la
+
+# pam_cgm's reply parser (client/wire.c).
+tests_fuzz_fuzz_wire_SOURCES = tests/fuzz/fuzz-wire.c tests/fuzz/fuzz-util.h
+tests_fuzz_fuzz_wire_LDADD = client/libcgm-wire.la
 
 TESTS += tests/fuzz/replay.sh
 EXTRA_DIST += \

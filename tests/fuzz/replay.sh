@@ -5,7 +5,7 @@ set -eu
 
 srcdir=${srcdir:-.}
 bindir=${FUZZ_BINDIR:-tests/fuzz}
-targets="name keys units mountinfo policy dbus"
+targets="name keys units mountinfo policy dbus wire"
 
 total=0
 for target in $targets; do

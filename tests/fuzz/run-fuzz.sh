@@ -10,7 +10,7 @@
 #   --merge       instead of fuzzing: minimize the committed corpus together with what the
 #                 runs grew (-merge=1) and write it back to tests/fuzz/corpus/TARGET
 #   --build-only  build, do not run
-#   TARGET        name, keys, units, mountinfo, policy, dbus (default: all)
+#   TARGET        name, keys, units, mountinfo, policy, dbus, wire (default: all)
 #
 # Everything goes to $FUZZ_OUT (default ./fuzz-libfuzzer): bin/, obj/, the grown corpus
 # corpus/TARGET/ (the committed tests/fuzz/corpus/TARGET is read, never written, except by
@@ -31,7 +31,7 @@ jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 cc=${FUZZ_CC:-clang}
 merge=0
 build_only=0
-all_targets="name keys units mountinfo policy dbus"
+all_targets="name keys units mountinfo policy dbus wire"
 targets=""
 
 while [ $# -gt 0 ]; do
@@ -65,19 +65,20 @@ mkdir -p "$out/obj" "$out/bin" "$out/logs"
 cflags=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-unused-parameter -Werror
 	-include "$builddir/config.h" '-DSYSCONFDIR="/etc"' -DFUZZ_LIBFUZZER
-	-I"$top/common" -I"$top/daemon" $(pkg-config --cflags dbus-1 libcap))
+	-I"$top/common" -I"$top/daemon" -I"$top/client" $(pkg-config --cflags dbus-1 libcap))
 # shellcheck disable=SC2207
 libs=($(pkg-config --libs dbus-1 libcap) -lpthread)
 
-# ---- build: every common/ and daemon/ source (but main.c) into one archive, then the targets
+# ---- build: every common/ and daemon/ source (but main.c) and pam_cgm's client/wire.c into
+# one archive, then the targets
 build() {
 	local headers_changed="" src obj objs=() running=0 t
 	if [ ! -f "$out/obj/.stamp" ] ||
-		[ -n "$(find "$top/common" "$top/daemon" "$top/tests/fuzz" "$builddir/config.h" \
+		[ -n "$(find "$top/common" "$top/daemon" "$top/client" "$top/tests/fuzz" "$builddir/config.h" \
 			-name '*.h' -newer "$out/obj/.stamp" 2>/dev/null | head -n1)" ]; then
 		headers_changed=1
 	fi
-	for src in "$top"/common/*.c "$top"/daemon/*.c; do
+	for src in "$top"/common/*.c "$top"/daemon/*.c "$top"/client/wire.c; do
 		[ "$(basename "$src")" = main.c ] && continue
 		obj=$out/obj/$(basename "$(dirname "$src")")-$(basename "$src" .c).o
 		objs+=("$obj")

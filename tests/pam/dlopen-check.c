@@ -5,11 +5,13 @@
  * Linux-PAM loads modules with dlopen(RTLD_NOW), so an unresolved symbol would only show at the
  * first login; loading it here catches that at build time. The export check reads the ELF
  * dynamic symbol table from the file: every defined, globally visible symbol must be one of
- * the two hooks, so neither the private libcgm copy nor the common library leaks out to clash
- * with the application's own symbols. The module must also stay loaded after dlclose():
- * libpam unloads modules at every pam_end(), and unloading libdbus with them would lose its
- * process-wide caches each time (and run its constructors again at the next login). Output is TAP. The module comes from argv[1], else
- * $PAM_CGM_MODULE, else the path the build compiled in.
+ * the two hooks, so neither the private D-Bus client (client/wire.c) nor the common library
+ * leaks out to clash with the application's own symbols. The module is loaded into every login
+ * process, so what it links is checked too: its NEEDED entries are libc and libpam only (plus
+ * the sanitizer runtimes in a sanitizer build), and loading it maps no libdbus, libsystemd or
+ * libgcrypt (/proc/self/maps). It keeps no state between hooks, so it is not -z nodelete any
+ * more: dlclose() unloads it, as libpam's pam_end() expects. Output is TAP. The module comes
+ * from argv[1], else $PAM_CGM_MODULE, else the path the build compiled in.
  */
 
 #undef NDEBUG
@@ -100,6 +102,94 @@ static int exported(const char *path, int *n_hooksp)
         return n;
 }
 
+/* Libraries a login process must not get from the module. */
+static const char *const unwanted[] = { "libdbus-1", "libsystemd", "libgcrypt", "liblz4",
+                                        "libzstd", "liblzma", "libgpg-error" };
+
+static bool needed_allowed(const char *name)
+{
+        static const char *const allowed[] = { "libc.so.", "libpam.so.", "libasan.so.",
+                                               "libubsan.so.", "ld-linux" };
+
+        for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++)
+                if (strncmp(name, allowed[k], strlen(allowed[k])) == 0)
+                        return true;
+        return false;
+}
+
+/* Count the NEEDED entries that are not allowed; print them. -1 when the file is not ELF. */
+static int needed_unexpected(const char *path, int *n_neededp)
+{
+        const ElfW(Ehdr) *eh;
+        const ElfW(Shdr) *sh;
+        struct stat st;
+        void *map;
+        int fd, n = 0;
+
+        *n_neededp = 0;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*eh)) {
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED)
+                return -1;
+        eh = map;
+        if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_shoff == 0 ||
+            eh->e_shoff + (size_t)eh->e_shnum * sizeof(*sh) > (size_t)st.st_size) {
+                munmap(map, (size_t)st.st_size);
+                return -1;
+        }
+        sh = (const ElfW(Shdr) *)((const char *)map + eh->e_shoff);
+        for (int i = 0; i < eh->e_shnum; i++) {
+                const ElfW(Dyn) *dyn;
+                const char *strtab;
+
+                if (sh[i].sh_type != SHT_DYNAMIC || sh[i].sh_link >= eh->e_shnum)
+                        continue;
+                dyn = (const ElfW(Dyn) *)((const char *)map + sh[i].sh_offset);
+                strtab = (const char *)map + sh[sh[i].sh_link].sh_offset;
+                for (size_t j = 0; j < sh[i].sh_size / sizeof(*dyn) && dyn[j].d_tag != DT_NULL;
+                     j++) {
+                        const char *name;
+
+                        if (dyn[j].d_tag != DT_NEEDED)
+                                continue;
+                        name = strtab + dyn[j].d_un.d_val;
+                        (*n_neededp)++;
+                        if (!needed_allowed(name)) {
+                                printf("# unexpected NEEDED: %s\n", name);
+                                n++;
+                        }
+                }
+        }
+        munmap(map, (size_t)st.st_size);
+        return n;
+}
+
+/* The first unwanted library mapped into this process, or NULL. */
+static const char *maps_unwanted(char *found, size_t size)
+{
+        FILE *f = fopen("/proc/self/maps", "re");
+        char line[4096];
+        const char *r = NULL;
+
+        if (!f)
+                return "cannot read /proc/self/maps";
+        while (!r && fgets(line, sizeof(line), f))
+                for (size_t k = 0; k < sizeof(unwanted) / sizeof(unwanted[0]); k++)
+                        if (strstr(line, unwanted[k])) {
+                                snprintf(found, size, "%s", unwanted[k]);
+                                r = found;
+                                break;
+                        }
+        fclose(f);
+        return r;
+}
+
 int main(int argc, char **argv)
 {
         const char *module = argc > 1 ? argv[1] : getenv("PAM_CGM_MODULE");
@@ -113,20 +203,41 @@ int main(int argc, char **argv)
                 return 77;
         }
 
+        {
+                char found[64];
+
+                ok(maps_unwanted(found, sizeof(found)) == NULL,
+                   "this test itself maps no libdbus (else the next check means nothing)",
+                   maps_unwanted(found, sizeof(found)));
+        }
         h = dlopen(module, RTLD_NOW | RTLD_LOCAL);
         ok(h != NULL, "dlopen(RTLD_NOW) resolves every symbol", h ? NULL : dlerror());
         if (h) {
+                char found[64];
+
+                ok(maps_unwanted(found, sizeof(found)) == NULL,
+                   "loading it maps no libdbus, libsystemd, libgcrypt, compression library",
+                   maps_unwanted(found, sizeof(found)));
                 for (size_t k = 0; k < sizeof(hooks) / sizeof(hooks[0]); k++)
                         ok(dlsym(h, hooks[k]) != NULL, "the hook is exported", hooks[k]);
                 ok(dlsym(h, "pam_sm_authenticate") == NULL, "no other PAM hook",
                    "pam_sm_authenticate");
-                ok(dlsym(h, "cgm_connect") == NULL, "the private libcgm stays hidden",
-                   "cgm_connect");
+                ok(dlsym(h, "cgm_wire_connect") == NULL, "the private D-Bus client stays hidden",
+                   "cgm_wire_connect");
+                ok(dlsym(h, "cgm_error_name_to_errno") == NULL,
+                   "the common library stays hidden", "cgm_error_name_to_errno");
                 dlclose(h);
                 h = dlopen(module, RTLD_NOW | RTLD_NOLOAD);
-                ok(h != NULL, "dlclose() leaves it loaded (-z nodelete)", NULL);
+                ok(h == NULL, "dlclose() unloads it (no -z nodelete, no state to keep)", NULL);
                 if (h)
                         dlclose(h);
+        }
+        {
+                int n_needed, bad = needed_unexpected(module, &n_needed);
+
+                ok(bad == 0 && n_needed >= 2,
+                   "NEEDED lists libc and libpam only (no libdbus, no libcgm)",
+                   bad < 0 ? "not an ELF file" : NULL);
         }
         n = exported(module, &n_hooks);
         ok(n == 2 && n_hooks == 2, "the dynamic symbol table exports exactly the two hooks",

@@ -12,12 +12,18 @@ UNIT_TESTS = \
 	tests/unit/test-policy \
 	tests/unit/test-reply \
 	tests/unit/test-systemd \
-	tests/unit/test-log
+	tests/unit/test-log \
+	tests/unit/test-wire
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = daemon/libcgmd.la common/libcgmcommon.la $(CMOCKA_LIBS)
+
+# pam_cgm's own D-Bus client, against libdbus as the reference (client/wire.c).
+tests_unit_test_wire_SOURCES = tests/unit/test-wire.c
+tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS) -pthread
+tests_unit_test_wire_LDADD = client/libcgm-wire.la $(DBUS_LIBS) $(CMOCKA_LIBS) -lpthread
 
 tests_unit_test_name_SOURCES = tests/unit/test-name.c
 tests_unit_test_name_CFLAGS = $(UNIT_CFLAGS)
