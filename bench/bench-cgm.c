@@ -28,15 +28,37 @@
  * cgroups are empty and the parent removes everything it created. Removal of a just-emptied
  * cgroup can briefly fail with EBUSY, so it is retried a bounded number of times.
  *
+ * Placement (issue 10's targets for the daemon's path). After the lines above, the same run
+ * measures a raw AF_UNIX round trip (200 bytes each way over a socketpair to a forked echo
+ * child) and then Ping and Set again, with the CPU placement pinned by sched_setaffinity: this
+ * process on one CPU, the peer (the echo child, or every thread of cgmd, whose pid run.sh
+ * passes with --daemon-pid) on the same CPU, then on another one. Each placement prints
+ *
+ *     RawRTT/PLACE median_us=R p99_us=.. floor_us=- ratio=-
+ *     Ping/PLACE   median_us=Q p99_us=.. floor_us=R ratio=Q/R
+ *     Set/PLACE    median_us=S p99_us=.. floor_us=W ratio=S/W ping_us=Q minus_ping_us=S-Q
+ *                  over_2floor=(S-Q)/(2W)
+ *
+ * with PLACE `same-CPU` or `cross-CPU` (one token, so that the first field stays the name), W
+ * the open+write+close floor of Set measured with this process on the same CPU. The targets
+ * are Ping's ratio <= 1.5 and Set's over_2floor <= 1 (Set <= Ping + 2 x the write floor).
+ * cross-CPU needs two usable CPUs; without --daemon-pid only the RawRTT lines are printed.
+ * The affinity of this process and of cgmd's threads is put back afterwards.
+ *
  * Any failure prints the daemon's message and exits 1; this is a tool, not a library.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,6 +72,8 @@
 #define BENCH_MAX_DIRS 16
 /* Bounded retry of a remove right after the last process left: 100 x 10 ms. */
 #define BENCH_REMOVE_TRIES 100
+/* The raw round trip's message, each way: about a small D-Bus method call or reply. */
+#define BENCH_RTT_BYTES 200
 
 typedef struct Bench {
         cgm *h;
@@ -59,6 +83,8 @@ typedef struct Bench {
         const char *pids_dir;
         char pids_max[4096]; /* <pids_dir>/bench/pids.max */
         unsigned iter;       /* alternates Set values and MoveSelf targets */
+        pid_t daemon_pid;    /* cgmd, for the pinned lines; 0: not given */
+        int rtt_fd;          /* the raw round trip's end of the socketpair */
 } Bench;
 
 /* One operation: the daemon's side and, unless NULL, the floor. Both return 0 or exit. */
@@ -280,6 +306,180 @@ static void run_move_self(Bench *b, const BenchOp *op, unsigned n)
                 die("the MoveSelf child failed");
 }
 
+/* ---- placement: the raw AF_UNIX round trip, and Ping and Set pinned the same way ---- */
+
+static void io_full(int fd, char *buf, size_t n, bool do_write)
+{
+        while (n > 0) {
+                ssize_t k = do_write ? write(fd, buf, n) : read(fd, buf, n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        die("raw round trip: %s", k < 0 ? strerror(errno) : "peer gone");
+                buf += k;
+                n -= (size_t)k;
+        }
+}
+
+static void op_raw_rtt(Bench *b)
+{
+        char buf[BENCH_RTT_BYTES];
+
+        memset(buf, 'x', sizeof(buf));
+        io_full(b->rtt_fd, buf, sizeof(buf), true);
+        io_full(b->rtt_fd, buf, sizeof(buf), false);
+}
+
+static void pin_task(pid_t tid, int cpu)
+{
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(tid, sizeof(set), &set) < 0)
+                die("sched_setaffinity(%d, CPU %d): %s", (int)tid, cpu, strerror(errno));
+}
+
+/*
+ * Every thread of cgmd onto @cpu, or back to @mask when @cpu < 0. A thread that ends meanwhile
+ * is skipped; threads started later inherit the affinity of the thread that starts them.
+ */
+static void daemon_set_affinity(pid_t pid, int cpu, const cpu_set_t *mask)
+{
+        char dir[64];
+        struct dirent *de;
+        DIR *d;
+
+        snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+        d = opendir(dir);
+        if (!d)
+                die("`%s`: %s", dir, strerror(errno));
+        while ((de = readdir(d))) {
+                pid_t tid = (pid_t)atoi(de->d_name);
+
+                if (tid <= 0)
+                        continue;
+                if (cpu >= 0)
+                        pin_task(tid, cpu);
+                else if (sched_setaffinity(tid, sizeof(*mask), mask) < 0 && errno != ESRCH)
+                        die("sched_setaffinity(%d): %s", (int)tid, strerror(errno));
+        }
+        closedir(d);
+}
+
+/* The echo child: pinned to @cpu, answers each BENCH_RTT_BYTES with as many, until EOF. */
+static pid_t echo_start(Bench *b, int cpu)
+{
+        int sv[2];
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                die("socketpair: %s", strerror(errno));
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                die("fork: %s", strerror(errno));
+        if (pid == 0) {
+                char buf[BENCH_RTT_BYTES];
+
+                close(sv[0]);
+                pin_task(0, cpu);
+                for (;;) {
+                        size_t got = 0;
+
+                        while (got < sizeof(buf)) {
+                                ssize_t k = read(sv[1], buf + got, sizeof(buf) - got);
+
+                                if (k < 0 && errno == EINTR)
+                                        continue;
+                                if (k <= 0)
+                                        _exit(0);
+                                got += (size_t)k;
+                        }
+                        io_full(sv[1], buf, sizeof(buf), true);
+                }
+        }
+        close(sv[1]);
+        b->rtt_fd = sv[0];
+        return pid;
+}
+
+static void echo_stop(Bench *b, pid_t pid)
+{
+        int status;
+
+        close(b->rtt_fd);
+        b->rtt_fd = -1;
+        if (waitpid(pid, &status, 0) < 0)
+                die("waitpid: %s", strerror(errno));
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                die("the echo child failed");
+}
+
+/* One placement: this process on @cpu_self, the echo child and cgmd on @cpu_peer. */
+static void run_placement(Bench *b, const char *place, int cpu_self, int cpu_peer, unsigned n,
+                          const cpu_set_t *daemon_mask)
+{
+        double rtt, rtt99, ping, ping99, set, set99, wfloor, wfloor99;
+        pid_t echo;
+
+        pin_task(0, cpu_self);
+        echo = echo_start(b, cpu_peer);
+        measure(b, op_raw_rtt, n, &rtt, &rtt99);
+        echo_stop(b, echo);
+        printf("RawRTT/%s median_us=%.1f p99_us=%.1f floor_us=- ratio=-\n", place, rtt, rtt99);
+        fflush(stdout);
+        if (!b->daemon_pid)
+                return;
+
+        daemon_set_affinity(b->daemon_pid, cpu_peer, NULL);
+        measure(b, op_ping, n, &ping, &ping99);
+        b->iter = 0;
+        measure(b, op_set, n, &set, &set99);
+        daemon_set_affinity(b->daemon_pid, -1, daemon_mask);
+        b->iter = 0;
+        measure(b, floor_set, n, &wfloor, &wfloor99);
+        printf("Ping/%s median_us=%.1f p99_us=%.1f floor_us=%.1f ratio=%.2f\n", place, ping,
+               ping99, rtt, ping / rtt);
+        printf("Set/%s median_us=%.1f p99_us=%.1f floor_us=%.1f ratio=%.2f ping_us=%.1f "
+               "minus_ping_us=%.1f over_2floor=%.2f\n",
+               place, set, set99, wfloor, set / wfloor, ping, set - ping,
+               (set - ping) / (2 * wfloor));
+        fflush(stdout);
+}
+
+/* Both placements, then this process and cgmd get their affinity back. */
+static void run_placements(Bench *b, unsigned n)
+{
+        cpu_set_t self_mask, daemon_mask;
+        int cpus[2], n_cpus = 0;
+
+        if (sched_getaffinity(0, sizeof(self_mask), &self_mask) < 0)
+                die("sched_getaffinity: %s", strerror(errno));
+        if (b->daemon_pid && sched_getaffinity(b->daemon_pid, sizeof(daemon_mask), &daemon_mask) < 0)
+                die("sched_getaffinity(cgmd %d): %s", (int)b->daemon_pid, strerror(errno));
+        for (int c = 0; c < CPU_SETSIZE && n_cpus < 2; c++)
+                if (CPU_ISSET(c, &self_mask) && (!b->daemon_pid || CPU_ISSET(c, &daemon_mask)))
+                        cpus[n_cpus++] = c;
+        if (n_cpus == 0)
+                die("no CPU that both this process and cgmd may run on");
+        if (n_cpus == 2)
+                printf("# placement: this process on CPU %d, the peer on CPU %d (same-CPU) or CPU "
+                       "%d (cross-CPU); RawRTT: %d bytes each way, AF_UNIX socketpair%s\n",
+                       cpus[0], cpus[0], cpus[1], BENCH_RTT_BYTES,
+                       b->daemon_pid ? "" : "; no --daemon-pid: no pinned Ping or Set");
+        else
+                printf("# placement: this process and the peer on CPU %d; one usable CPU: no "
+                       "cross-CPU lines%s\n",
+                       cpus[0], b->daemon_pid ? "" : "; no --daemon-pid: no pinned Ping or Set");
+        run_placement(b, "same-CPU", cpus[0], cpus[0], n, &daemon_mask);
+        if (n_cpus == 2)
+                run_placement(b, "cross-CPU", cpus[0], cpus[1], n, &daemon_mask);
+        if (sched_setaffinity(0, sizeof(self_mask), &self_mask) < 0)
+                die("sched_setaffinity: %s", strerror(errno));
+}
+
 static void remove_retrying(Bench *b, const char *path)
 {
         int r = 0;
@@ -300,7 +500,8 @@ static void usage(void)
                 "  -s, --socket PATH    cgmd's socket (default $CGM_SOCKET or /run/cgm/cgm.sock)\n"
                 "  -n, --iterations N   timed calls per operation (default %d, after %d warm-up)\n"
                 "  -d, --dir DIR        the daemon's base in one hierarchy (repeat for each)\n"
-                "      --pids-dir DIR   the base in the hierarchy that holds pids.max\n",
+                "      --pids-dir DIR   the base in the hierarchy that holds pids.max\n"
+                "      --daemon-pid PID cgmd's pid: also time Ping and Set pinned like RawRTT\n",
                 BENCH_DEFAULT_N, BENCH_WARMUP);
         exit(2);
 }
@@ -312,6 +513,7 @@ int main(int argc, char **argv)
                 { "iterations", required_argument, NULL, 'n' },
                 { "dir", required_argument, NULL, 'd' },
                 { "pids-dir", required_argument, NULL, 'P' },
+                { "daemon-pid", required_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -322,7 +524,7 @@ int main(int argc, char **argv)
                 { "Create+Remove", op_create_remove, floor_create_remove },
         };
         static const BenchOp move_op = { "MoveSelf", op_move_self, floor_move_self };
-        Bench b = {};
+        Bench b = { .rtt_fd = -1 };
         unsigned n = BENCH_DEFAULT_N;
         char *home = NULL, *cgroup = NULL, *end, probe[4096];
         uid_t uid;
@@ -346,6 +548,12 @@ int main(int argc, char **argv)
                         break;
                 case 'P':
                         b.pids_dir = optarg;
+                        break;
+                case 'D':
+                        errno = 0;
+                        b.daemon_pid = (pid_t)strtol(optarg, &end, 10);
+                        if (errno || *end || b.daemon_pid < 1)
+                                die("bad daemon pid `%s`", optarg);
                         break;
                 default:
                         usage();
@@ -389,6 +597,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
                 run_op(&b, &ops[i], n);
         run_move_self(&b, &move_op, n);
+        run_placements(&b, n);
 
         check_cgm(&b, cgm_remove(b.h, "bench", 0), "Remove bench");
         remove_retrying(&b, "m1");

@@ -4,7 +4,7 @@
 noinst_PROGRAMS += bench/bench-cgm
 bench_bench_cgm_SOURCES = bench/bench-cgm.c
 bench_bench_cgm_LDADD = client/libcgm.la
-EXTRA_DIST += bench/lib.sh bench/run.sh bench/run-pam.sh bench/README.md
+EXTRA_DIST += bench/lib.sh bench/run.sh bench/run-pam.sh bench/README.md bench/favordynmods.sh
 
 BENCH_DEPS = cgmd$(EXEEXT) cgm$(EXEEXT) bench/bench-cgm$(EXEEXT)
 if HAVE_PAM
@@ -13,6 +13,11 @@ noinst_PROGRAMS += bench/bench-pam
 bench_bench_pam_SOURCES = bench/bench-pam.c
 bench_bench_pam_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
 bench_bench_pam_LDADD = $(PAM_LIBS)
+# bench-dlopen: what loading a PAM module costs a login process (pam_cgm against pam_permit).
+noinst_PROGRAMS += bench/bench-dlopen
+bench_bench_dlopen_SOURCES = bench/bench-dlopen.c
+bench_bench_dlopen_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
+bench_bench_dlopen_LDADD = $(PAM_LIBS) -ldl
 BENCH_DEPS += bench/bench-pam$(EXEEXT) pam_cgm/pam_cgm.la
 BENCH_PAM_RUN = CGMD='$(abs_top_builddir)/cgmd' CGM='$(abs_top_builddir)/cgm' \
 	BENCH_PAM='$(abs_top_builddir)/bench/bench-pam' \

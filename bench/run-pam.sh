@@ -1,22 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# run-pam.sh: time a PAM login with pam_cgm against the same stack without it, with no other
-# session and with LIVE sessions present; one line per figure
+# run-pam.sh: time a PAM login with pam_cgm against the same stack without it, in three modes
+# (fork per login, loop in one process, spaced by GAP_MS) beside the raw floor and the kernel's
+# first-write wait, and with LIVE sessions present; one line per figure
 #
 # Starts cgmd in the foreground on a private socket with a unique base below this script's own
 # cgroup (self:cgm-bench-PID-RANDOM) and a policy file of its own (a [default] with
 # memory.max, cpu.max and pids.max, so every login applies limits to the user's home, as on a
 # login node). Writes two PAM services into a temporary directory, one without and one with
-# pam_cgm (by absolute path, socket= the private socket), and runs bench-pam twice through
-# pam_start_confdir(): the host's /etc/pam.d is never read and nothing in /etc changes. The
-# user must exist in NSS: `nobody` by default. On exit (also on failure or ^C) stops bench-pam
-# and whatever of it sits in the tree by pid, stops cgmd by pid, removes only that base
-# (deepest first) and the temporary directory. It builds nothing.
+# pam_cgm (by absolute path, socket= the private socket), and runs bench-pam through
+# pam_start_confdir() (the host's /etc/pam.d is never read and nothing in /etc changes): in
+# fork, loop and spaced mode, each with the base's directories (-d) for the raw floor and the
+# kernel-wait probe, whose cgroups bench-pam makes and removes below the base, then in fork
+# mode with LIVE sessions. The user must exist in NSS: `nobody` by default. On exit (also on
+# failure or ^C) stops bench-pam and whatever of it sits in the tree by pid, stops cgmd by
+# pid, removes only that base (deepest first) and the temporary directory. It builds nothing.
 #
 # Environment: CGMD, CGM, BENCH_PAM, PAM_CGM (binaries and module; defaults ./build/cgmd,
 # ./build/cgm, ./build/bench/bench-pam, ./build/pam_cgm/.libs/pam_cgm.so), USER_NAME (the
-# login, default nobody), N (timed logins per service, default 1000), LIVE (sessions held open
-# for the second figure, default 1000; 0 skips it), KEEP=1 keeps the tree and the daemon's log.
+# login, default nobody), N (timed logins per service in fork and loop mode, default 1000),
+# N_SPACED (the same in spaced mode, default 40: about 4 x 0.25 s each), GAP_MS (the sleep
+# before each spaced login, default 250), LIVE (sessions held open for the last figure,
+# default 1000; 0 skips it), KEEP=1 keeps the tree and the daemon's log.
 set -uo pipefail
 
 CGMD=${CGMD:-./build/cgmd}
@@ -25,6 +30,8 @@ BENCH_PAM=${BENCH_PAM:-./build/bench/bench-pam}
 PAM_CGM=${PAM_CGM:-./build/pam_cgm/.libs/pam_cgm.so}
 USER_NAME=${USER_NAME:-nobody}
 N=${N:-1000}
+N_SPACED=${N_SPACED:-40}
+GAP_MS=${GAP_MS:-250}
 LIVE=${LIVE:-1000}
 # The v1 controllers whose hierarchies cgmd mirrors its tree into (daemon/cgfs.c).
 CGMD_V1_CONTROLLERS="memory cpu cpuacct cpuset pids blkio hugetlb freezer"
@@ -93,8 +100,27 @@ layout=$("$CGM" version 2>/dev/null | sed -n 's/.*\(layout=[^ ]*\).*/\1/p')
 echo "# cgm pam bench $(date -u +%Y-%m-%dT%H:%M:%SZ) kernel=$(uname -r) ${layout:-layout=unknown} cpus=$(nproc)"
 echo "# user=$USER_NAME uid=$uid iterations=$N per service, stack: pam_permit (auth, account, session) + pam_cgm"
 
+dir_args=()
+for d in $(base_dirs); do
+	[ -d "$d" ] && dir_args+=(-d "$d")
+done
+[ "${#dir_args[@]}" -gt 0 ] || die "cgmd created no base directory for $BASE_NAME"
+echo "# modes: fork and loop N=$N, spaced N=$N_SPACED gap=${GAP_MS}ms; raw floor and kernel-wait probe in $((${#dir_args[@]} / 2)) hierarchies"
+
+# wait_idle: the previous run's last leaves and home go asynchronously; start from a clean table.
+wait_idle() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$("$CGM" sessions 2>/dev/null | tail -n +2)" ] && break
+		sleep 0.1
+	done
+}
+
+# run_bench LIVE N [bench-pam options...]
 run_bench() {
-	"$BENCH_PAM" "$TMP/pam.d" cgm-bench-cgm cgm-bench-plain "$USER_NAME" "$N" "$1" &
+	local live=$1 n=$2
+	shift 2
+	"$BENCH_PAM" "$@" "$TMP/pam.d" cgm-bench-cgm cgm-bench-plain "$USER_NAME" "$n" "$live" &
 	BENCH_PID=$!
 	wait "$BENCH_PID"
 	rc=$?
@@ -102,13 +128,13 @@ run_bench() {
 	[ "$rc" = 0 ] || { echo "run-pam.sh: bench-pam failed (exit $rc); cgmd's log:" >&2; tail -n 20 "$TMP/cgmd.log" >&2; exit "$rc"; }
 }
 
-run_bench 0
+run_bench 0 "$N" -m fork "${dir_args[@]}"
+wait_idle
+run_bench 0 "$N" -m loop "${dir_args[@]}"
+wait_idle
+run_bench 0 "$N_SPACED" -m spaced -g "$GAP_MS" "${dir_args[@]}"
 if [ "$LIVE" -gt 0 ]; then
-	# The first run's last leaves and home go asynchronously; start from a clean table.
-	for ((i = 0; i < 100; i++)); do
-		[ -z "$("$CGM" sessions 2>/dev/null | tail -n +2)" ] && break
-		sleep 0.1
-	done
-	run_bench "$LIVE"
+	wait_idle
+	run_bench "$LIVE" "$N"
 fi
 exit 0

@@ -4,8 +4,10 @@
 #
 # Starts cgmd in the foreground on a private socket with a unique base below this script's own
 # cgroup (self:cgm-bench-PID-RANDOM), finds that base's directory in every hierarchy cgmd
-# uses, runs bench-cgm, and on exit (also on failure or ^C) stops cgmd by pid, removes only
-# that base (deepest first) and the temporary directory. It builds nothing.
+# uses, runs bench-cgm (which also times a raw AF_UNIX round trip, and Ping and Set with cgmd
+# pinned by its pid to the same CPU and to another one), and on exit (also on failure or ^C)
+# stops cgmd by pid, removes only that base (deepest first) and the temporary directory. It
+# builds nothing.
 #
 # Environment: CGMD, CGM, BENCH (binaries; defaults ./build/cgmd, ./build/cgm,
 # ./build/bench/bench-cgm), N (timed calls per operation, default 2000), KEEP=1 keeps the tree
@@ -60,7 +62,9 @@ done
 pids_dir=$(pids_base)
 [ -n "$pids_dir" ] && [ -d "$pids_dir" ] || die "no hierarchy holds pids for the base"
 
-"$BENCH" -s "$SOCK" -n "$N" --pids-dir "$pids_dir" "${dir_args[@]}" &
+# --daemon-pid: bench-cgm pins cgmd's threads (a process this script started) for the
+# placement lines, and gives them their affinity back.
+"$BENCH" -s "$SOCK" -n "$N" --pids-dir "$pids_dir" --daemon-pid "$DAEMON_PID" "${dir_args[@]}" &
 BENCH_PID=$!
 wait "$BENCH_PID"
 rc=$?
