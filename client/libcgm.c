@@ -65,6 +65,7 @@
 
 #include "cgm.h"
 #include "cleanup.h"
+#include "connect.h"
 #include "error.h"
 #include "protocol.h"
 
@@ -119,7 +120,7 @@ static const char *errno_text(int code)
 
 static const char *hint_unreachable(void)
 {
-        return "is cgmd running? start it, or set CGM_SOCKET (cgm -s) to its socket";
+        return cgm_hint_unreachable();
 }
 
 /* ---- argument checks ------------------------------------------------------------------- */
@@ -483,12 +484,10 @@ static int reply_string(cgm *h, const char *method, DBusMessage *reply, char **s
 
 /* ---- connection ------------------------------------------------------------------------- */
 
+/* The clock of every deadline, also of cgm_unix_connect()'s. */
 static int64_t now_ms(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return cgm_monotonic_ms();
 }
 
 /*
@@ -545,85 +544,22 @@ static int authenticate(cgm *h, const char *method)
         return 0;
 }
 
-/* The handle's message for a connect(2) to the daemon's socket that failed with @err. */
-static int connect_failed(cgm *h, int err)
-{
-        switch (err) {
-        case ENOENT:
-        case ENOTDIR:
-                return fail(h, -ENOENT, NULL, "cannot connect to cgmd at `%s`: %s; %s", h->socket,
-                            errno_text(ENOENT), hint_unreachable());
-        case EACCES:
-        case EPERM:
-                return fail(h, -EACCES, NULL,
-                            "cannot connect to cgmd at `%s`: %s; this user may not open the "
-                            "socket",
-                            h->socket, errno_text(EACCES));
-        case ENOMEM:
-        case ENOBUFS:
-                return fail(h, -ENOMEM, NULL, "cannot connect to cgmd at `%s`: %s", h->socket,
-                            errno_text(err));
-        default:
-                /* ECONNREFUSED (nobody listens), and what else says the same in other words:
-                 * a path that is not a stream socket (EPROTOTYPE, ENOTSOCK), ... */
-                return fail(h, -ECONNREFUSED, NULL, "cannot connect to cgmd at `%s`: %s; %s",
-                            h->socket, errno_text(err), hint_unreachable());
-        }
-}
-
 /*
- * socket_connect() - connect a socket to the daemon's, by @deadline
+ * socket_connect() - connect a socket to the daemon's, by @deadline (cgm_unix_connect(),
+ * common/connect.c, says how the wait is bounded)
  * @budget_ms: the caller's timeout, for the message
  * @fdp:       receives the connected socket, non-blocking and close-on-exec
- *
- * connect(2) on a Unix stream socket completes at once while the listener's queue has room,
- * and sleeps while it is full: a daemon that stopped accepting (hung, or flooded) leaves a
- * blocking connect asleep for good. The kernel (unix_stream_connect) sleeps for at most the
- * socket's send timeout, and each accept() of the listener wakes it, so the socket is blocking
- * with SO_SNDTIMEO set to what is left before the deadline: no polling, and the connect
- * returns as soon as the daemon takes one connection from its queue. A timed-out connect
- * fails with EAGAIN and leaves the socket unconnected, as does EINTR (a signal handler of the
- * caller), so both are retried until the deadline.
  */
 static int socket_connect(cgm *h, int64_t deadline, int budget_ms, int *fdp)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         const struct timeval no_timeout = { 0, 0 };
+        CgmError e = CGM_ERROR_NULL;
         _cleanup_close_ int fd = -1;
-        int flags;
+        int flags, r;
 
-        memcpy(sa.sun_path, h->socket, strlen(h->socket) + 1);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return fail(h, errno == ENOMEM || errno == ENOBUFS ? -ENOMEM : -errno, NULL,
-                            "cannot create a socket to connect to cgmd: %s", errno_text(errno));
-        for (;;) {
-                int64_t left = deadline - now_ms(), start;
-                struct timeval tv;
-
-                if (left <= 0)
-                        return fail(h, -ETIMEDOUT, NULL,
-                                    "cgmd at `%s` did not accept the connection within %d ms: "
-                                    "its listen queue is full, the daemon is hung or "
-                                    "overloaded",
-                                    h->socket, budget_ms);
-                /* At least 1 µs: a zero timeval means no timeout at all. */
-                tv = (struct timeval){ .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 };
-                if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-                        return fail(h, -errno, NULL, "cannot set a connect timeout: %s",
-                                    errno_text(errno));
-                start = now_ms();
-                if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-                        break;
-                if (errno == EINTR)
-                        continue;
-                if (errno != EAGAIN)
-                        return connect_failed(h, errno);
-                /* The kernel sleeps out the whole timeout before EAGAIN; should one return
-                 * early, do not spin on it. */
-                if (now_ms() - start < left)
-                        (void)nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-        }
+        r = cgm_unix_connect(h->socket, deadline, budget_ms, &fd, &e);
+        if (r < 0)
+                return fail(h, r, NULL, "%s", e.msg);
         /* From here on libdbus does non-blocking I/O on it; the timeout must not linger. */
         flags = fcntl(fd, F_GETFL);
         if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &no_timeout, sizeof(no_timeout)) < 0 ||

@@ -5,7 +5,7 @@
  * Why this exists is in wire.h: pam_cgm must not load libdbus (and what libdbus loads) into
  * every login process. What it needs of D-Bus is small, and this file does exactly that much:
  *
- *  - connect: the daemon's socket is connected as libcgm does it (socket_connect()): a blocking
+ *  - connect: the daemon's socket is connected as libcgm does it (cgm_unix_connect()): a blocking
  *    connect(2) with SO_SNDTIMEO set to what is left before the deadline, because a Unix stream
  *    connect sleeps while the listener's queue is full and a non-blocking one cannot be waited
  *    for (it fails with EAGAIN, and poll() says nothing about it);
@@ -39,12 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "connect.h"
 #include "error.h"
 #include "protocol.h"
 #include "wire.h"
@@ -108,15 +107,13 @@ static int fail(CgmWire *w, int code, const char *name, const char *fmt, ...)
 
 static const char *hint_unreachable(void)
 {
-        return "is cgmd running? start it, or set CGM_SOCKET (cgm -s) to its socket";
+        return cgm_hint_unreachable();
 }
 
+/* The clock of every deadline, also of cgm_unix_connect()'s. */
 static int64_t now_ms(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return cgm_monotonic_ms();
 }
 
 /**
@@ -691,67 +688,15 @@ static int io_failed(CgmWire *w, int r, const char *what, int budget_ms)
 
 /* ---- connection --------------------------------------------------------------------------- */
 
-/* The handle's message for a connect(2) to the daemon's socket that failed with @err. */
-static int connect_failed(CgmWire *w, int err)
-{
-        switch (err) {
-        case ENOENT:
-        case ENOTDIR:
-                return fail(w, -ENOENT, NULL, "cannot connect to cgmd at `%s`: %s; %s", w->socket,
-                            strerror(ENOENT), hint_unreachable());
-        case EACCES:
-        case EPERM:
-                return fail(w, -EACCES, NULL,
-                            "cannot connect to cgmd at `%s`: %s; this user may not open the "
-                            "socket",
-                            w->socket, strerror(EACCES));
-        case ENOMEM:
-        case ENOBUFS:
-                return fail(w, -ENOMEM, NULL, "cannot connect to cgmd at `%s`: %s", w->socket,
-                            strerror(err));
-        default:
-                return fail(w, -ECONNREFUSED, NULL, "cannot connect to cgmd at `%s`: %s; %s",
-                            w->socket, strerror(err), hint_unreachable());
-        }
-}
-
-/* As libcgm's socket_connect(), whose comment says why the connect is blocking with
- * SO_SNDTIMEO. The socket stays blocking: every later send and recv says MSG_DONTWAIT. */
+/* Connect as libcgm does (cgm_unix_connect(), common/connect.c, says why the connect is
+ * blocking with SO_SNDTIMEO). The socket stays blocking: every later send and recv says
+ * MSG_DONTWAIT. */
 static int socket_connect(CgmWire *w, int64_t deadline, int budget_ms)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
+        CgmError e = CGM_ERROR_NULL;
+        int r = cgm_unix_connect(w->socket, deadline, budget_ms, &w->fd, &e);
 
-        memcpy(sa.sun_path, w->socket, strlen(w->socket) + 1);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return fail(w, errno == ENOMEM || errno == ENOBUFS ? -ENOMEM : -errno, NULL,
-                            "cannot create a socket to connect to cgmd: %s", strerror(errno));
-        w->fd = fd;
-        for (;;) {
-                int64_t left = deadline - now_ms(), start;
-                struct timeval tv;
-
-                if (left <= 0)
-                        return fail(w, -ETIMEDOUT, NULL,
-                                    "cgmd at `%s` did not accept the connection within %d ms: "
-                                    "its listen queue is full, the daemon is hung or "
-                                    "overloaded",
-                                    w->socket, budget_ms);
-                tv = (struct timeval){ .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 };
-                if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-                        return fail(w, -errno, NULL, "cannot set a connect timeout: %s",
-                                    strerror(errno));
-                start = now_ms();
-                if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-                        return 0;
-                if (errno == EINTR)
-                        continue;
-                if (errno != EAGAIN)
-                        return connect_failed(w, errno);
-                if (now_ms() - start < left)
-                        (void)nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-        }
+        return r < 0 ? fail(w, r, NULL, "%s", e.msg) : 0;
 }
 
 /* Read one SASL line ("...\r\n") into @line. The server sends nothing unasked, so bytes after

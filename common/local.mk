@@ -5,6 +5,8 @@ common_libcgmcommon_la_SOURCES = \
 	common/protocol.h \
 	common/error.h \
 	common/error.c \
+	common/connect.h \
+	common/connect.c \
 	common/name.h \
 	common/name.c \
 	common/units.h \

@@ -46,29 +46,49 @@ static void ok(bool cond, const char *what, const char *detail)
                 n_failed++;
 }
 
+/* Map the ELF file @path read-only, after checking its section headers lie within it.
+ * Return: the mapping (munmap(map, *@sizep) when done), or NULL when the file is not ELF. */
+static void *elf_map(const char *path, size_t *sizep)
+{
+        const ElfW(Ehdr) *eh;
+        struct stat st;
+        void *map;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return NULL;
+        if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*eh)) {
+                close(fd);
+                return NULL;
+        }
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED)
+                return NULL;
+        eh = map;
+        if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_shoff == 0 ||
+            eh->e_shoff + (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > (size_t)st.st_size) {
+                munmap(map, (size_t)st.st_size);
+                return NULL;
+        }
+        *sizep = (size_t)st.st_size;
+        return map;
+}
+
 /* Count defined, exported symbols; print the unexpected ones. -1 when the file is not ELF. */
 static int exported(const char *path, int *n_hooksp)
 {
         const ElfW(Ehdr) *eh;
         const ElfW(Shdr) *sh;
-        struct stat st;
+        size_t size;
         void *map;
-        int fd, n = 0;
+        int n = 0;
 
         *n_hooksp = 0;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*eh))
-                return -1;
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (map == MAP_FAILED)
+        map = elf_map(path, &size);
+        if (!map)
                 return -1;
         eh = map;
-        if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_shoff == 0 ||
-            eh->e_shoff + (size_t)eh->e_shnum * sizeof(*sh) > (size_t)st.st_size) {
-                munmap(map, (size_t)st.st_size);
-                return -1;
-        }
         sh = (const ElfW(Shdr) *)((const char *)map + eh->e_shoff);
         for (int i = 0; i < eh->e_shnum; i++) {
                 const ElfW(Sym) *sym;
@@ -98,7 +118,7 @@ static int exported(const char *path, int *n_hooksp)
                         n++;
                 }
         }
-        munmap(map, (size_t)st.st_size);
+        munmap(map, size);
         return n;
 }
 
@@ -122,27 +142,15 @@ static int needed_unexpected(const char *path, int *n_neededp)
 {
         const ElfW(Ehdr) *eh;
         const ElfW(Shdr) *sh;
-        struct stat st;
+        size_t size;
         void *map;
-        int fd, n = 0;
+        int n = 0;
 
         *n_neededp = 0;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*eh)) {
-                if (fd >= 0)
-                        close(fd);
-                return -1;
-        }
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (map == MAP_FAILED)
+        map = elf_map(path, &size);
+        if (!map)
                 return -1;
         eh = map;
-        if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_shoff == 0 ||
-            eh->e_shoff + (size_t)eh->e_shnum * sizeof(*sh) > (size_t)st.st_size) {
-                munmap(map, (size_t)st.st_size);
-                return -1;
-        }
         sh = (const ElfW(Shdr) *)((const char *)map + eh->e_shoff);
         for (int i = 0; i < eh->e_shnum; i++) {
                 const ElfW(Dyn) *dyn;
@@ -166,7 +174,7 @@ static int needed_unexpected(const char *path, int *n_neededp)
                         }
                 }
         }
-        munmap(map, (size_t)st.st_size);
+        munmap(map, size);
         return n;
 }
 
