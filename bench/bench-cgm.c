@@ -16,6 +16,14 @@
  * Ping has no floor; its line shows what a round trip through libdbus and the daemon's loop
  * costs by itself.
  *
+ * Reads. libcgm answers Get, Stat, List, Procs and WhoAmI from cgroupfs itself where it can
+ * (client/direct.c), so their lines compare libcgm's direct read with the raw read of the same
+ * files: Get the one pids.max; Stat each file cg_stat() reads for the cgroup, once; List an
+ * opendir+readdir of the cgroup (three children) in the primary hierarchy; Procs its
+ * cgroup.procs; WhoAmI, for root (no limits to show), /proc/self/cgroup. `Get/daemon` is Get on
+ * a second handle opened with CGM_DIRECT=0, the daemon's path, against the same floor. The
+ * target (issue 10) is a ratio of at most 1.5 for the direct lines.
+ *
  * Where the floor works. The daemon is asked for nothing about its layout; the caller (run.sh)
  * passes the real directories of the daemon's base, one -d per hierarchy, and --pids-dir for
  * the one whose pids.max the daemon reads and writes. Those directories are only ever touched
@@ -61,6 +69,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,16 +81,22 @@
 #define BENCH_MAX_DIRS 16
 /* Bounded retry of a remove right after the last process left: 100 x 10 ms. */
 #define BENCH_REMOVE_TRIES 100
+/* The uid of the Set/direct line: a home is delegated to it for the run (no account needed). */
+#define BENCH_USER_UID 61099
 /* The raw round trip's message, each way: about a small D-Bus method call or reply. */
 #define BENCH_RTT_BYTES 200
 
 typedef struct Bench {
         cgm *h;
+        cgm *hd;             /* a second handle with direct reads off: the daemon's path */
         const char *socket;
         const char *dirs[BENCH_MAX_DIRS];
         size_t n_dirs;
         const char *pids_dir;
         char pids_max[4096]; /* <pids_dir>/bench/pids.max */
+        char primary[4096];  /* bench in the hierarchy whose paths the API shows */
+        char stat_files[16][4096]; /* the files Stat reads for bench, for its floor */
+        size_t n_stat_files;
         unsigned iter;       /* alternates Set values and MoveSelf targets */
         pid_t daemon_pid;    /* cgmd, for the pinned lines; 0: not given */
         int rtt_fd;          /* the raw round trip's end of the socketpair */
@@ -152,6 +167,67 @@ static void op_get(Bench *b)
         cgm_kv_free(kv, n);
 }
 
+/* Get through the daemon: the same call on the handle opened with CGM_DIRECT=0. */
+static void op_get_daemon(Bench *b)
+{
+        static const char *const keys[] = { "pids.max", NULL };
+        cgm_kv *kv = NULL;
+        size_t n = 0;
+
+        check_cgm(b, cgm_get(b->hd, "bench", keys, &kv, &n), "Get bench pids.max (daemon)");
+        if (n != 1)
+                die("Get bench pids.max: %zu values back, want 1", n);
+        cgm_kv_free(kv, n);
+}
+
+static void op_stat(Bench *b)
+{
+        cgm_counter *c = NULL;
+        size_t n = 0;
+
+        check_cgm(b, cgm_stat(b->h, "bench", &c, &n), "Stat bench");
+        cgm_counters_free(c, n);
+}
+
+static void op_list(Bench *b)
+{
+        char **v = NULL;
+
+        check_cgm(b, cgm_list(b->h, "bench", false, &v), "List bench");
+        cgm_strv_free(v);
+}
+
+static void op_procs(Bench *b)
+{
+        pid_t *p = NULL;
+        size_t n = 0;
+
+        check_cgm(b, cgm_procs(b->h, "bench", false, &p, &n), "Procs bench");
+        free(p);
+}
+
+static void op_whoami(Bench *b)
+{
+        char *home = NULL, *cgroup = NULL;
+        cgm_kv *kv = NULL;
+        size_t n = 0;
+        uid_t uid;
+
+        check_cgm(b, cgm_whoami(b->h, &uid, &home, &cgroup, &kv, &n), "WhoAmI");
+        free(home);
+        free(cgroup);
+        cgm_kv_free(kv, n);
+}
+
+/* A user's Set below its home: one core v2 key, which libcgm writes itself. */
+static void op_user_set(Bench *b)
+{
+        cgm_kv kv = { .key = (char *)"cgroup.max.descendants",
+                      .value = (char *)(b->iter++ % 2 ? "1001" : "1000") };
+
+        check_cgm(b, cgm_set(b->h, "u", &kv, 1), "Set user/u cgroup.max.descendants");
+}
+
 static void op_set(Bench *b)
 {
         cgm_kv kv = { .key = (char *)"pids.max", .value = (char *)(b->iter++ % 2 ? "1001" : "1000") };
@@ -179,6 +255,60 @@ static void floor_get(Bench *b)
 
         check_sys(fd, "open", b->pids_max);
         check_sys((int)read(fd, buf, sizeof(buf)), "read", b->pids_max);
+        close(fd);
+}
+
+/* open+read+close of one file, as Get's floor does. */
+static void read_one(const char *path)
+{
+        char buf[4096];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        check_sys(fd, "open", path);
+        check_sys((int)read(fd, buf, sizeof(buf)), "read", path);
+        close(fd);
+}
+
+static void floor_stat(Bench *b)
+{
+        for (size_t i = 0; i < b->n_stat_files; i++)
+                read_one(b->stat_files[i]);
+}
+
+static void floor_list(Bench *b)
+{
+        DIR *d = opendir(b->primary);
+
+        if (!d)
+                die("opendir `%s`: %s", b->primary, strerror(errno));
+        while (readdir(d))
+                ;
+        closedir(d);
+}
+
+static void floor_procs(Bench *b)
+{
+        char p[4096 + 16];
+
+        snprintf(p, sizeof(p), "%s/cgroup.procs", b->primary);
+        read_one(p);
+}
+
+/* Root's WhoAmI shows no limits (its home is the base): what is left is its own cgroup. */
+static void floor_whoami(Bench *b)
+{
+        (void)b;
+        read_one("/proc/self/cgroup");
+}
+
+/* Set/direct's floor: the same values into the same file (b->pids_max points there). */
+static void floor_set_value(Bench *b)
+{
+        const char *v = b->iter++ % 2 ? "1001" : "1000";
+        int fd = open(b->pids_max, O_WRONLY | O_CLOEXEC);
+
+        check_sys(fd, "open", b->pids_max);
+        check_sys((int)write(fd, v, strlen(v)), "write", b->pids_max);
         close(fd);
 }
 
@@ -480,6 +610,112 @@ static void run_placements(Bench *b, unsigned n)
                 die("sched_setaffinity: %s", strerror(errno));
 }
 
+/*
+ * The raw floors of the reads: the primary hierarchy's bench (the cgroup2 one where there is
+ * one: it has cgroup.controllers), and the files Stat reads there and in the v1 hierarchies,
+ * each once (cgread.c's cg_stat(): memory, cpu usage from cpuacct on v1 else cpu.stat, pids,
+ * and populated/frozen from cgroup.events, or from the v1 freezer without cgroup2).
+ */
+static void find_read_floors(Bench *b)
+{
+        static const char *const files[] = { "memory.current", "memory.peak", "memory.events",
+                                              "memory.usage_in_bytes", "memory.max_usage_in_bytes",
+                                              "memory.oom_control", "cpuacct.usage", "cpu.stat",
+                                              "pids.current", "pids.max", "cgroup.events",
+                                              "freezer.state" };
+        char p[4096 + 64];
+        bool have_cpuacct = false, have_events = false;
+
+        path_in(b->primary, sizeof(b->primary), b->dirs[0], "bench");
+        for (size_t i = 0; i < b->n_dirs; i++) {
+                path_in(p, sizeof(p), b->dirs[i], "bench/cgroup.controllers");
+                if (access(p, F_OK) == 0) {
+                        path_in(b->primary, sizeof(b->primary), b->dirs[i], "bench");
+                        break;
+                }
+        }
+        for (size_t i = 0; i < b->n_dirs; i++)
+                for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+                        snprintf(p, sizeof(p), "%s/bench/%s", b->dirs[i], files[f]);
+                        if (access(p, R_OK) < 0 || b->n_stat_files == 16)
+                                continue;
+                        have_cpuacct |= strcmp(files[f], "cpuacct.usage") == 0;
+                        have_events |= strcmp(files[f], "cgroup.events") == 0;
+                        snprintf(b->stat_files[b->n_stat_files++], sizeof(b->stat_files[0]), "%s",
+                                 p);
+                }
+        /* What cg_stat() reads only in the absence of the other. */
+        for (size_t i = 0; i < b->n_stat_files;) {
+                const char *name = strrchr(b->stat_files[i], '/') + 1;
+                if ((have_cpuacct && strcmp(name, "cpu.stat") == 0) ||
+                    (have_events && strcmp(name, "freezer.state") == 0)) {
+                        memmove(b->stat_files[i], b->stat_files[b->n_stat_files - 1],
+                                sizeof(b->stat_files[0]));
+                        b->n_stat_files--;
+                } else
+                        i++;
+        }
+        printf("# read floors: List and Procs in %s; Stat reads %zu files\n", b->primary,
+               b->n_stat_files);
+}
+
+/*
+ * Set/direct: a user's Set in its own delegated cgroup v2 subtree, which libcgm writes itself
+ * (client/direct.c), beside the same user's open+write+close of the file. Root delegates
+ * "user" to BENCH_USER_UID; a child takes that uid, creates "user/u" through the daemon and
+ * times Set of cgroup.max.descendants there (a core v2 key: served by cgroup2 on every layout
+ * that has it). Without cgroup2 there is nothing to write directly and no line.
+ */
+static void run_user_set(Bench *b, unsigned n)
+{
+        char file[4096 + 64];
+        pid_t pid;
+        int status;
+
+        if (access(b->primary, F_OK) < 0)
+                return;
+        path_in(file, sizeof(file), b->primary, "cgroup.controllers");
+        if (access(file, F_OK) < 0) {
+                printf("# Set/direct: no cgroup2 hierarchy, nothing a user writes directly\n");
+                return;
+        }
+        check_cgm(b, cgm_create(b->h, "user", NULL, 0, NULL), "Create user");
+        check_cgm(b, cgm_chown(b->h, "user", BENCH_USER_UID), "Chown user");
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                die("fork: %s", strerror(errno));
+        if (pid == 0) {
+                double med, p99, fmed, fp99;
+
+                b->h = NULL;
+                b->hd = NULL;
+                if (setgroups(0, NULL) < 0 || setgid(BENCH_USER_UID) < 0 ||
+                    setuid(BENCH_USER_UID) < 0)
+                        die("cannot become uid %d: %s", BENCH_USER_UID, strerror(errno));
+                connect_or_die(b);
+                check_cgm(b, cgm_create(b->h, "u", NULL, 0, NULL), "Create user/u (as the user)");
+                /* The floor writes the same file; primary is ".../bench": go up to the base. */
+                snprintf(b->pids_max, sizeof(b->pids_max), "%.*s/user/u/cgroup.max.descendants",
+                         (int)(strrchr(b->primary, '/') - b->primary), b->primary);
+                b->iter = 0;
+                measure(b, op_user_set, n, &med, &p99);
+                b->iter = 0;
+                measure(b, floor_set_value, n, &fmed, &fp99);
+                printf("Set/direct median_us=%.1f p99_us=%.1f floor_us=%.1f ratio=%.2f\n", med, p99,
+                       fmed, med / fmed);
+                fflush(stdout);
+                check_cgm(b, cgm_remove(b->h, "u", 0), "Remove user/u");
+                cgm_free(b->h);
+                _exit(0);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                die("waitpid: %s", strerror(errno));
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                die("the Set/direct child failed");
+        check_cgm(b, cgm_remove(b->h, "user", CGM_REMOVE_RECURSIVE), "Remove user");
+}
+
 static void remove_retrying(Bench *b, const char *path)
 {
         int r = 0;
@@ -520,6 +756,11 @@ int main(int argc, char **argv)
         static const BenchOp ops[] = {
                 { "Ping", op_ping, NULL },
                 { "Get", op_get, floor_get },
+                { "Get/daemon", op_get_daemon, floor_get },
+                { "Stat", op_stat, floor_stat },
+                { "List", op_list, floor_list },
+                { "Procs", op_procs, floor_procs },
+                { "WhoAmI", op_whoami, floor_whoami },
                 { "Set", op_set, floor_set },
                 { "Create+Remove", op_create_remove, floor_create_remove },
         };
@@ -566,6 +807,15 @@ int main(int argc, char **argv)
         path_in(b.pids_max, sizeof(b.pids_max), b.pids_dir, "bench/pids.max");
 
         connect_or_die(&b);
+        /* The second handle reads through the daemon (libcgm(3): CGM_DIRECT). */
+        {
+                cgm *h = b.h;
+                setenv("CGM_DIRECT", "0", 1);
+                connect_or_die(&b);
+                unsetenv("CGM_DIRECT");
+                b.hd = b.h;
+                b.h = h;
+        }
         check_cgm(&b, cgm_whoami(b.h, &uid, &home, &cgroup, NULL, NULL), "WhoAmI");
         if (uid != 0)
                 die("the daemon sees uid %u, want 0", (unsigned)uid);
@@ -580,7 +830,13 @@ int main(int argc, char **argv)
                 check_cgm(&b, cgm_create(b.h, "bench", &limit, 1, NULL), "Create bench");
                 check_cgm(&b, cgm_create(b.h, "m1", NULL, 0, NULL), "Create m1");
                 check_cgm(&b, cgm_create(b.h, "m2", NULL, 0, NULL), "Create m2");
+                for (int i = 1; i <= 3; i++) {
+                        char name[16];
+                        snprintf(name, sizeof(name), "bench/l%d", i);
+                        check_cgm(&b, cgm_create(b.h, name, NULL, 0, NULL), "Create bench/lN");
+                }
         }
+        find_read_floors(&b);
         /* The floor must act on the very cgroups the daemon made: check that it can see them. */
         for (size_t i = 0; i < b.n_dirs; i++) {
                 struct stat st;
@@ -597,11 +853,16 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
                 run_op(&b, &ops[i], n);
         run_move_self(&b, &move_op, n);
+        run_user_set(&b, n);
         run_placements(&b, n);
 
+        check_cgm(&b, cgm_remove(b.h, "bench/l1", 0), "Remove bench/l1");
+        check_cgm(&b, cgm_remove(b.h, "bench/l2", 0), "Remove bench/l2");
+        check_cgm(&b, cgm_remove(b.h, "bench/l3", 0), "Remove bench/l3");
         check_cgm(&b, cgm_remove(b.h, "bench", 0), "Remove bench");
         remove_retrying(&b, "m1");
         remove_retrying(&b, "m2");
         cgm_free(b.h);
+        cgm_free(b.hd);
         return 0;
 }

@@ -130,6 +130,7 @@ typedef enum Kind {
 typedef struct Bench {
         const char *confdir, *user;
         const char *svc_cgm, *svc_plain;
+        const char *peer; /* --peer: SERVICE_CGM is another module's stack, named so */
         const char *dirs[BENCH_MAX_DIRS];
         size_t n_dirs;
         pid_t self;          /* names the raw directories */
@@ -389,10 +390,10 @@ static void run_kind(const Bench *b, Kind kind, unsigned long raw_k, bool verify
         case KIND_PLAIN:
         case KIND_CGM:
                 t0 = now_us();
-                pamh = login_open(b, service, kind == KIND_CGM);
+                pamh = login_open(b, service, kind == KIND_CGM && !b->peer);
                 login_close(pamh, service);
                 rep->us = now_us() - t0;
-                if (verify && !in_session_leaf()) {
+                if (verify && !b->peer && !in_session_leaf()) {
                         fprintf(stderr, "bench-pam: %s: the login was not in a session leaf\n",
                                 service);
                         _exit(1);
@@ -686,6 +687,7 @@ int main(int argc, char **argv)
                 { "mode", required_argument, NULL, 'm' },
                 { "gap-ms", required_argument, NULL, 'g' },
                 { "dir", required_argument, NULL, 'd' },
+                { "peer", required_argument, NULL, 'P' },
                 {},
         };
         Bench b = { 0 };
@@ -696,10 +698,12 @@ int main(int argc, char **argv)
         Kind n_kinds;
         Results res = { 0 };
         Holders h = { 0 };
-        char name[64];
+        char name[96];
+        char pre[64] = ""; /* Peer/NAME/ with --peer */
+        const char *own = "CgmOwn";
         int opt;
 
-        while ((opt = getopt_long(argc, argv, "m:g:d:", opts, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "m:g:d:P:", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'm':
                         if (!strcmp(optarg, "fork"))
@@ -714,6 +718,9 @@ int main(int argc, char **argv)
                 case 'g':
                         gap_ms = (unsigned)parse_count(optarg, "gap", 0, BENCH_MAX_GAP_MS);
                         break;
+                case 'P':
+                        b.peer = optarg;
+                        break;
                 case 'd':
                         if (b.n_dirs == BENCH_MAX_DIRS)
                                 die("more than %d hierarchy directories", BENCH_MAX_DIRS);
@@ -727,13 +734,16 @@ int main(int argc, char **argv)
         argv += optind;
         if (argc < 4 || argc > 6) {
                 fprintf(stderr,
-                        "Usage: bench-pam [-m fork|loop|spaced] [-g GAP_MS] [-d DIR]... CONFDIR "
+                        "Usage: bench-pam [-m fork|loop|spaced] [-g GAP_MS] [-d DIR]... [-P NAME] "
+                        "CONFDIR "
                         "SERVICE_CGM SERVICE_PLAIN USER [N [LIVE]]\n"
                         "  -m    fork: a child per login (default); loop: all logins in one "
                         "child; spaced: fork with GAP_MS before each login\n"
                         "  -g    the gap of spaced mode (default %d ms)\n"
                         "  -d    the daemon's base in one hierarchy (repeat for each): adds the "
                         "raw floor and the kernel-wait probe\n"
+                        "  -P    SERVICE_CGM is another module's stack (a peer): no check for "
+                        "pam_cgm's session; lines are named Peer/NAME/...\n"
                         "  N     timed logins with each service (default %d, after %d warm-up, "
                         "%d when spaced)\n"
                         "  LIVE  sessions held open by other processes while measuring "
@@ -782,7 +792,11 @@ int main(int argc, char **argv)
         fmed = median(res.t[KIND_PLAIN], n);
         med = median(res.t[KIND_CGM], n);
         wp99 = p99(res.t[KIND_CGM], n);
-        snprintf(name, sizeof(name), "PamLogin%s%s", mode == MODE_FORK ? "" : "/",
+        if (b.peer) {
+                snprintf(pre, sizeof(pre), "Peer/%s/", b.peer);
+                own = "Own";
+        }
+        snprintf(name, sizeof(name), "%sPamLogin%s%s", pre, mode == MODE_FORK ? "" : "/",
                  mode == MODE_FORK ? "" : mode_names[mode]);
         if (live > 0)
                 snprintf(name + strlen(name), sizeof(name) - strlen(name), "+%zuLive", live);
@@ -792,9 +806,10 @@ int main(int argc, char **argv)
                 double raw, kw, first, second;
 
                 raw = median(res.t[KIND_RAW], n);
-                printf("RawLogin/%s median_us=%.1f p99_us=%.1f hierarchies=%zu mkdir_us=%.1f "
+                printf("%sRawLogin/%s median_us=%.1f p99_us=%.1f hierarchies=%zu mkdir_us=%.1f "
                        "move_us=%.1f rmdir_us=%.1f\n",
-                       mode_names[mode], raw, p99(res.t[KIND_RAW], n), b.n_dirs,
+                       pre, mode_names[mode], raw,
+                       p99(res.t[KIND_RAW], n), b.n_dirs,
                        median(res.phase[0], n), median(res.phase[1], n), median(res.phase[2], n));
                 /* The wait of each probe is its first write less its second. */
                 for (size_t i = 0; i < n; i++)
@@ -802,10 +817,11 @@ int main(int argc, char **argv)
                 first = median(res.t[KIND_PROBE], n);
                 second = median(res.probe2, n);
                 kw = median(res.wait, n);
-                printf("KernelWait/%s median_us=%.1f p99_us=%.1f first_us=%.1f second_us=%.1f\n",
-                       mode_names[mode], kw, p99(res.wait, n), first, second);
-                printf("CgmOwn/%s added_us=%.1f kernel_wait_us=%.1f own_us=%.1f\n",
-                       mode_names[mode], med - fmed, kw, med - fmed - kw);
+                printf("%sKernelWait/%s median_us=%.1f p99_us=%.1f first_us=%.1f "
+                       "second_us=%.1f\n",
+                       pre, mode_names[mode], kw, p99(res.wait, n), first, second);
+                printf("%s%s/%s added_us=%.1f kernel_wait_us=%.1f own_us=%.1f\n",
+                       pre, own, mode_names[mode], med - fmed, kw, med - fmed - kw);
         }
         fflush(stdout);
         for (Kind k = 0; k < n_kinds; k++)

@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Benchmarks: built by `make`, never run by `make check`. `make bench` runs bench/run.sh
-# (needs root) against the binaries of this build, and bench/run-pam.sh when PAM is there.
+# (needs root) against the binaries of this build, bench/run-load.sh, and bench/run-pam.sh
+# when PAM is there.
 noinst_PROGRAMS += bench/bench-cgm
 bench_bench_cgm_SOURCES = bench/bench-cgm.c
 bench_bench_cgm_LDADD = client/libcgm.la
+# bench-load: 1 client against 8, and Ping beside kernel writes that block.
+noinst_PROGRAMS += bench/bench-load
+bench_bench_load_SOURCES = bench/bench-load.c
+bench_bench_load_LDADD = client/libcgm.la
 EXTRA_DIST += bench/lib.sh bench/run.sh bench/run-pam.sh bench/README.md bench/favordynmods.sh
+EXTRA_DIST += bench/run-load.sh
 
-BENCH_DEPS = cgmd$(EXEEXT) cgm$(EXEEXT) bench/bench-cgm$(EXEEXT)
+BENCH_DEPS = cgmd$(EXEEXT) cgm$(EXEEXT) bench/bench-cgm$(EXEEXT) bench/bench-load$(EXEEXT)
 if HAVE_PAM
 # bench-pam: a PAM login's open+close with pam_cgm against the same stack without it.
 noinst_PROGRAMS += bench/bench-pam
@@ -29,5 +35,40 @@ endif
 bench: $(BENCH_DEPS)
 	CGMD='$(abs_top_builddir)/cgmd' CGM='$(abs_top_builddir)/cgm' \
 	BENCH='$(abs_top_builddir)/bench/bench-cgm' $(SHELL) $(top_srcdir)/bench/run.sh
+	CGMD='$(abs_top_builddir)/cgmd' CGM='$(abs_top_builddir)/cgm' \
+	BENCH_LOAD='$(abs_top_builddir)/bench/bench-load' $(SHELL) $(top_srcdir)/bench/run-load.sh
 	$(BENCH_PAM_RUN)
 .PHONY: bench
+
+# bench-scale: cgmd with 10 to 10,000 live sessions (bench/run-scale.sh; not part of `make bench`,
+# it takes minutes and 10,000 processes).
+noinst_PROGRAMS += bench/bench-scale
+bench_bench_scale_SOURCES = bench/bench-scale.c
+bench_bench_scale_LDADD = client/libcgm.la
+EXTRA_DIST += bench/run-scale.sh
+
+bench-scale: cgmd$(EXEEXT) cgm$(EXEEXT) bench/bench-scale$(EXEEXT)
+	CGMD='$(abs_top_builddir)/cgmd' CGM='$(abs_top_builddir)/cgm' \
+	BENCH_SCALE='$(abs_top_builddir)/bench/bench-scale' $(SHELL) $(top_srcdir)/bench/run-scale.sh
+.PHONY: bench-scale
+
+# bench-guest: the same figures in a booted pure cgroup2 guest (openrc-v2, tests/guest), with
+# the peers pam_cgfs and pam_cgroup beside pam_cgm when apt can fetch them. The .debs as for
+# check-guest; the figures end up in bench/guest-results/openrc-v2/boot1/bench.txt.
+EXTRA_DIST += bench/guest-bench.sh
+bench-guest: tests/integration/forker$(EXEEXT) tests/integration/memhog$(EXEEXT) \
+		tests/integration/hostile$(EXEEXT) $(BENCH_DEPS)
+	rm -rf bench/guest-results bench/peers
+	@debs="$${CGM_GUEST_DEBS:-}"; \
+	if test -z "$$debs"; then \
+		debs='$(abs_top_builddir)/tests/guest/debs'; \
+		CGM_NO_LINTIAN=1 bash '$(abs_top_srcdir)/scripts/build-debs.sh' "$$debs" || exit 2; \
+	fi; \
+	mkdir -p bench/peers; \
+	(cd bench/peers && apt-get download libpam-cgfs libpam-cgroup libcgroup2) >/dev/null 2>&1 || \
+		{ echo "bench-guest: apt-get download failed: no peers"; rm -f bench/peers/*.deb; }; \
+	CGM_GUEST_EXTRA_DEBS='$(abs_top_builddir)/bench/peers' bash '$(srcdir)/tests/guest/run-guest.sh' \
+		-b '$(abs_top_builddir)' -d "$$debs" -o bench/guest-results -q -1 -t 1500 \
+		-x '$(srcdir)/bench/guest-bench.sh' openrc-v2; \
+	rc=$$?; cat bench/guest-results/openrc-v2/boot1/bench.txt; exit $$rc
+.PHONY: bench-guest

@@ -21,7 +21,12 @@
 # login, default nobody), N (timed logins per service in fork and loop mode, default 1000),
 # N_SPACED (the same in spaced mode, default 40: about 4 x 0.25 s each), GAP_MS (the sleep
 # before each spaced login, default 250), LIVE (sessions held open for the last figure,
-# default 1000; 0 skips it), KEEP=1 keeps the tree and the daemon's log.
+# default 1000; 0 skips it), KEEP=1 keeps the tree and the daemon's log, PEERS (other
+# session modules to time in the same run, one per line: `NAME MODULE [ARGUMENT...]`, e.g.
+# `pam_cgfs /lib/x86_64-linux-gnu/security/pam_cgfs.so -c freezer,pids`; each gets a stack of
+# its own and fork, loop and spaced lines named Peer/NAME/...). A peer makes its cgroups where
+# it makes them, outside the base and outside this script's cleanup: only on a machine of your
+# own (bench/guest-bench.sh runs them in a throw-away guest).
 set -uo pipefail
 
 CGMD=${CGMD:-./build/cgmd}
@@ -133,6 +138,22 @@ wait_idle
 run_bench 0 "$N" -m loop "${dir_args[@]}"
 wait_idle
 run_bench 0 "$N_SPACED" -m spaced -g "$GAP_MS" "${dir_args[@]}"
+# The peers: the same three modes, each module alone on the pam_permit stack.
+while read -r peer module args; do
+	[ -n "$peer" ] || continue
+	[ -f "$module" ] || die "peer $peer: no module \`$module\`"
+	printf '%s\nsession required %s %s\n' "$stack" "$module" "$args" >"$TMP/pam.d/cgm-bench-peer-$peer"
+	for mode in fork loop spaced; do
+		n=$N
+		[ "$mode" = spaced ] && n=$N_SPACED
+		"$BENCH_PAM" -P "$peer" -m "$mode" -g "$GAP_MS" "${dir_args[@]}" "$TMP/pam.d" "cgm-bench-peer-$peer" cgm-bench-plain "$USER_NAME" "$n" 0 &
+		BENCH_PID=$!
+		# A peer that does not work here (its configuration, this layout) is reported, not
+		# fatal: cgm's own figures are above already.
+		wait "$BENCH_PID" || { BENCH_PID=""; echo "# peer $peer: bench-pam failed in $mode mode; skipped"; break; }
+		BENCH_PID=""
+	done
+done <<<"${PEERS:-}"
 if [ "$LIVE" -gt 0 ]; then
 	wait_idle
 	run_bench "$LIVE" "$N"

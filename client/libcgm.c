@@ -66,6 +66,7 @@
 #include "cgm.h"
 #include "cleanup.h"
 #include "connect.h"
+#include "direct.h"
 #include "error.h"
 #include "protocol.h"
 
@@ -85,6 +86,7 @@ struct cgm {
         int timeout_ms;
         char socket[SOCKET_PATH_MAX];
         bool fds_safe; /* a round trip completed: the daemon reads with fd support now */
+        Direct direct; /* reads answered from cgroupfs without the daemon (direct.h) */
         /* Fixed buffers, so that recording a failure can never fail itself. D-Bus names are at
          * most 255 bytes; longer messages are cut. */
         char error_name[256];
@@ -727,6 +729,7 @@ static int connect_to(cgm **hp, const char *socket, int timeout_ms, bool authent
         if (!h)
                 return -ENOMEM;
         h->timeout_ms = timeout_ms;
+        direct_init(&h->direct);
 
         if (!socket || !socket[0])
                 socket = secure_getenv("CGM_SOCKET");
@@ -804,6 +807,7 @@ void cgm_free(cgm *h)
                 dbus_connection_close(h->conn);
                 dbus_connection_unref(h->conn);
         }
+        direct_drop(&h->direct);
         free(h);
 }
 
@@ -871,6 +875,96 @@ void cgm_counters_free(cgm_counter *c, size_t n)
                         return -ENOTCONN;                                                          \
                 error_clear(h);                                                                    \
         } while (0)
+
+/* ---- direct reads ----------------------------------------------------------------------- */
+
+/*
+ * direct_learn() - ask the daemon once where the caller may read cgroupfs itself (Layout), so
+ * that the reads below can skip it (direct.h). A daemon without Layout, or any refusal, turns
+ * direct reads off for the handle and is not the caller's concern. A daemon that cannot be
+ * reached is: that is the answer to the caller's @method (named so in the message), rather
+ * than a second wait for the same silence.
+ */
+static int direct_learn(cgm *h, const char *method)
+{
+        _cleanup_message_ DBusMessage *m = NULL, *reply = NULL;
+        DirectHierarchy hs[CGFS_HIERARCHIES_MAX];
+        DBusMessageIter it, arr, st;
+        dbus_bool_t direct, has_home, same_pids;
+        dbus_uint32_t uid, primary;
+        const char *base, *home;
+        size_t n = 0;
+        int r;
+
+        if (h->direct.state != DIRECT_UNKNOWN)
+                return 0;
+        r = message_new(h, "Layout", &m);
+        if (r == 0)
+                r = call(h, m, method, "busbsbua(bsstt)", &reply);
+        if (r < 0) {
+                if (!h->error_name[0] && r != -EPROTO)
+                        return r; /* unreachable, or out of memory */
+                h->direct.state = DIRECT_OFF;
+                error_clear(h);
+                return 0;
+        }
+        dbus_message_iter_init(reply, &it);
+        dbus_message_iter_get_basic(&it, &direct);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &uid);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &base);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &has_home);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &home);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &same_pids);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_get_basic(&it, &primary);
+        dbus_message_iter_next(&it);
+        dbus_message_iter_recurse(&it, &arr);
+        while (n < ELEMENTSOF(hs) && dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT) {
+                dbus_bool_t v2;
+                dbus_uint64_t dev, ino;
+
+                dbus_message_iter_recurse(&arr, &st);
+                dbus_message_iter_get_basic(&st, &v2);
+                dbus_message_iter_next(&st);
+                dbus_message_iter_get_basic(&st, &hs[n].controllers);
+                dbus_message_iter_next(&st);
+                dbus_message_iter_get_basic(&st, &hs[n].base_path);
+                dbus_message_iter_next(&st);
+                dbus_message_iter_get_basic(&st, &dev);
+                dbus_message_iter_next(&st);
+                dbus_message_iter_get_basic(&st, &ino);
+                hs[n].is_v2 = v2;
+                hs[n].dev = dev;
+                hs[n].ino = ino;
+                n++;
+                dbus_message_iter_next(&arr);
+        }
+        if (!direct) {
+                h->direct.state = DIRECT_OFF;
+                return 0;
+        }
+        (void)direct_setup(&h->direct, (uid_t)uid, base, has_home, home, same_pids, primary, hs,
+                           n);
+        return 0;
+}
+
+/*
+ * Every direct read starts here: learn the layout if needed. Return: 1 to try the direct
+ * read, 0 to ask the daemon, or the negative errno of a daemon that cannot be reached.
+ */
+static int direct_try(cgm *h, const char *method)
+{
+        int r = direct_learn(h, method);
+
+        if (r < 0)
+                return r;
+        return h->direct.state == DIRECT_READY;
+}
 
 /* ---- methods ---------------------------------------------------------------------------- */
 
@@ -959,6 +1053,11 @@ int cgm_whoami(cgm *h, uid_t *uidp, char **homep, char **cgroupp, cgm_kv **limit
         int r;
 
         BEGIN(h);
+        r = direct_try(h, "WhoAmI");
+        if (r < 0)
+                return r;
+        if (r > 0 && direct_whoami(&h->direct, uidp, homep, cgroupp, limitsp, n_limitsp) == 1)
+                return 0;
         r = message_new(h, "WhoAmI", &m);
         if (r < 0)
                 return r;
@@ -1078,7 +1177,18 @@ int cgm_remove(cgm *h, const char *path, unsigned flags)
  */
 int cgm_set(cgm *h, const char *path, const cgm_kv *settings, size_t n_settings)
 {
+        int r;
+
         BEGIN(h);
+        /* Root's Sets always go to the daemon: no Layout round trip for them (direct.h). */
+        if (check_path(h, path) == 0 && check_settings(h, settings, n_settings) == 0 &&
+            (h->direct.state != DIRECT_UNKNOWN || geteuid() != 0)) {
+                r = direct_try(h, "Set");
+                if (r < 0)
+                        return r;
+                if (r > 0 && direct_set(&h->direct, path, settings, n_settings) == 1)
+                        return 0;
+        }
         return call_settings(h, "Set", path, settings, n_settings, "", NULL);
 }
 
@@ -1115,6 +1225,11 @@ int cgm_get(cgm *h, const char *path, const char *const *keys, cgm_kv **valuesp,
                 if (r < 0)
                         return r;
         }
+        r = direct_try(h, "Get");
+        if (r < 0)
+                return r;
+        if (r > 0 && direct_get(&h->direct, path, keys, n_keys, valuesp, np) == 1)
+                return 0;
         r = message_new(h, "Get", &m);
         if (r < 0)
                 return r;
@@ -1163,6 +1278,11 @@ int cgm_list(cgm *h, const char *path, bool recursive, char ***pathsp)
         r = check_path(h, path);
         if (r < 0)
                 return r;
+        r = direct_try(h, "List");
+        if (r < 0)
+                return r;
+        if (r > 0 && direct_list(&h->direct, path, recursive, pathsp) == 1)
+                return 0;
         r = message_new(h, "List", &m);
         if (r < 0)
                 return r;
@@ -1204,6 +1324,11 @@ int cgm_procs(cgm *h, const char *path, bool recursive, pid_t **pidsp, size_t *n
         r = check_path(h, path);
         if (r < 0)
                 return r;
+        r = direct_try(h, "Procs");
+        if (r < 0)
+                return r;
+        if (r > 0 && direct_procs(&h->direct, path, recursive, pidsp, np) == 1)
+                return 0;
         r = message_new(h, "Procs", &m);
         if (r < 0)
                 return r;
@@ -1514,6 +1639,13 @@ int cgm_stat(cgm *h, const char *path, cgm_counter **countersp, size_t *np)
         BEGIN(h);
         if (!countersp || !np)
                 return fail(h, -EINVAL, NULL, "Stat: no place for the counters");
+        if (check_path(h, path) == 0) {
+                r = direct_try(h, "Stat");
+                if (r < 0)
+                        return r;
+                if (r > 0 && direct_stat(&h->direct, path, countersp, np) == 1)
+                        return 0;
+        }
         r = call_path(h, "Stat", path, "a{st}", &reply);
         if (r < 0)
                 return r;

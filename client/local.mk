@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # libcgm (the only client-side code that speaks the wire protocol) and the cgm CLI over it.
 lib_LTLIBRARIES += client/libcgm.la
-client_libcgm_la_SOURCES = client/cgm.h client/libcgm.c
+client_libcgm_la_SOURCES = client/cgm.h client/libcgm.c client/direct.h client/direct.c
 # Only what the version script lists is exported; the common library linked in stays internal.
 client_libcgm_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:1 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/client/libcgm.sym

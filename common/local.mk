@@ -15,5 +15,9 @@ common_libcgmcommon_la_SOURCES = \
 	common/text.c \
 	common/keys.h \
 	common/keys.c \
+	common/mountinfo.h \
+	common/mountinfo.c \
+	common/cgread.h \
+	common/cgread.c \
 	common/policy.h \
 	common/policy.c

@@ -64,6 +64,11 @@ static const OptionDef option_defs[] = {
         OPT(kill_on_logout, OPT_BOOL, 0, 0, "no"),
         OPT(kill_exempt, OPT_NAMES, 0, 0, "root"),
         OPT(linger, OPT_NAMES, 0, 0, ""),
+        /* A home a login made stays this long after its last session (as logind keeps
+         * user@.service for UserStopDelaySec), so a user who logs in again soon finds it
+         * there instead of waiting while it is rebuilt in every hierarchy; 0 removes it at
+         * once. At most a day. */
+        OPT(home_grace_ms, OPT_UINT, 0, 86400000, "10000"),
         /* root's logins get no session cgroup and no limits unless the admin says otherwise:
          * root is never locked out, not even by a tight [default]. */
         OPT(exclude, OPT_NAMES, 0, 0, "root"),
@@ -373,7 +378,8 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e)
                 if (r == -ENOENT)
                         return cgm_error_set(e, -EINVAL, NULL,
                                              "%s: unknown option `%s` (options: base, socket, "
-                                             "kill_on_logout, kill_exempt, linger, exclude, "
+                                             "kill_on_logout, kill_exempt, linger, home_grace_ms, "
+                                             "exclude, "
                                              "admin_group, max_cgroups_per_user, "
                                              "requests_per_second, creates_per_second, "
                                              "connections_per_uid, nss_timeout_ms, "

@@ -47,6 +47,7 @@ typedef struct Policy {
         PolicyOption kill_on_logout;      /* yes | no */
         PolicyOption kill_exempt;         /* user names, space separated */
         PolicyOption linger;              /* user names, space separated, or "*" */
+        PolicyOption home_grace_ms;       /* a login home outlives its last session by this */
         PolicyOption exclude;             /* user names that get no session cgroup */
         PolicyOption admin_group;         /* group allowed Sessions/Users/Explain/Reload */
         PolicyOption max_cgroups_per_user;   /* cgroup.max.descendants of each home */

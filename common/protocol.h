@@ -8,7 +8,7 @@
 #define CGM_DEFAULT_BASE "/cgm"
 
 /* Raised whenever a method is added or a signature changes; reported by Version. */
-#define CGM_API_LEVEL 2
+#define CGM_API_LEVEL 3
 
 /* Error names. Each maps to one errno (common/error.c); the message says what and why. */
 #define CGM_ERROR_PREFIX "org.cgm.Error."

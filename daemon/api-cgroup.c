@@ -31,6 +31,7 @@
 #include "proc.h"
 #include "protocol.h"
 #include "reply.h"
+#include "server.h"
 #include "systemd.h"
 #include "text.h"
 
@@ -177,12 +178,6 @@ int api_version(MethodCall *c)
         return 0;
 }
 
-/* Limits worth showing a user about its home. */
-static const char *const whoami_keys[] = { "memory.max",  "memory.high", "memory.swap.max",
-                                           "cpu.max",     "cpu.weight",  "pids.max",
-                                           "io.weight",   "cgroup.max.descendants",
-                                           "cgroup.max.depth" };
-
 int api_whoami(MethodCall *c)
 {
         Manager *m = c->manager;
@@ -218,9 +213,9 @@ int api_whoami(MethodCall *c)
         reply_append_string(&it, hp);
         reply_append_string(&it, cp);
         dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{ss}", &arr);
-        for (size_t i = 0; home && *home && i < ELEMENTSOF(whoami_keys); i++) {
+        for (size_t i = 0; home && *home && i < cg_whoami_keys_n; i++) {
                 char value[CGM_VALUE_MAX];
-                const char *k = whoami_keys[i], *v = value;
+                const char *k = cg_whoami_keys[i], *v = value;
                 CgmError ignored = CGM_ERROR_NULL;
                 if (cg_get_one(&m->cgfs, home, k, value, sizeof(value), &ignored) < 0)
                         continue;
@@ -262,6 +257,248 @@ int api_create(MethodCall *c)
         return 0;
 }
 
+/* ---- kernel writes that may block, on the cgroup workers -------------------------------- */
+
+/*
+ * Some kernel writes block. Lowering memory.max or memory.high (and on v1 the memsw limit)
+ * makes the writer reclaim down to the new limit inside write(2), which with dirty page cache
+ * waits for writeback for as long as the disk takes. Remove with kill waits up to 2 s for the
+ * killed processes to exit, and a recursive Remove is an rmdir per cgroup and hierarchy. On
+ * the loop, every other client would wait for them.
+ *
+ * Such a request is checked and authorized on the loop like any other (resolve()); only
+ * cg_set() or cg_remove_as() run on a worker thread (Manager.cg_workers). They touch nothing
+ * but the Cgfs, which is fixed from start to exit, the job, and cgroupfs through the base's
+ * RESOLVE_BENEATH opens. The audit line, the registry (home_forget_below()) and the reply
+ * follow in done(), on the loop. Three rules keep this the same as doing it inline:
+ *  - The connection is held (server_peer_hold()): nothing more of it is served until the job
+ *    is answered, so its requests are answered in order, and a Get after a Set sees the Set,
+ *    pipelined or not.
+ *  - Jobs on overlapping paths (one equal to or below the other) run one after the other, in
+ *    arrival order; a Set or a plain Remove that overlaps a job in flight becomes a job too.
+ *    So a Remove never races a Set of the cgroup it removes.
+ *  - A uid other than root has at most CG_JOBS_PER_UID jobs running; its others wait, one per
+ *    connection at most. One user's slow writes cannot take every thread, and the NSS
+ *    lookups of logins have threads of their own.
+ */
+
+/* Threads for blocking cgroup writes, and how many of them one non-root uid may occupy. */
+#define CG_WORKERS 4
+#define CG_JOBS_PER_UID 2
+/* Below the loop's priority: a mass rmdir or a long reclaim must not take the CPU the loop
+ * needs to answer everyone else (2 cores: the thread, the loop and the clients share them). */
+#define CG_WORKERS_NICE 10
+
+typedef enum CgJobKind {
+        CG_JOB_SET,
+        CG_JOB_REMOVE,
+} CgJobKind;
+
+struct CgJob {
+        WorkerJob job;
+        CgJob *next; /* Manager.cg_jobs */
+        Manager *manager;
+        CgJobKind kind;
+        bool started;
+        DBusConnection *conn;
+        DBusMessage *msg; /* holds the strings of @settings */
+        uid_t uid;
+        pid_t pid;
+        bool root;
+        char rel[CGM_PATH_MAX + 1];
+        char what[512]; /* for the audit line */
+        CgSetting settings[CGM_SETTINGS_MAX];
+        size_t n_settings;
+        dbus_uint32_t flags;
+        UidMap map; /* Remove(kill) by root of a user namespace: a copy of its map */
+        bool has_map;
+        int r;          /* written by the thread */
+        CgmError error; /* written by the thread */
+};
+
+/* Is one of @a and @b (relative to the base) equal to the other or below it? */
+static bool rel_overlap(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
+
+        if (l == 0)
+                return true; /* the base */
+        return strncmp(a, b, l) == 0 && (a[l] == '\0' || a[l] == '/') &&
+               (b[l] == '\0' || b[l] == '/');
+}
+
+/* Without threads (a harness that started none), everything runs inline as before. */
+static bool cg_jobs_enabled(const Manager *m)
+{
+        return m->cg_workers.n_threads > 0;
+}
+
+static bool cg_jobs_overlap(Manager *m, const char *rel)
+{
+        for (CgJob *j = m->cg_jobs; j; j = j->next)
+                if (rel_overlap(j->rel, rel))
+                        return true;
+        return false;
+}
+
+static void cg_job_run(WorkerJob *wj)
+{
+        CgJob *j = container_of(wj, CgJob, job);
+        const Cgfs *cg = &j->manager->cgfs;
+
+        if (j->kind == CG_JOB_SET)
+                j->r = cg_set(cg, j->rel, j->settings, j->n_settings, &j->error);
+        else
+                j->r = cg_remove_as(cg, j->rel, j->flags & CGM_REMOVE_RECURSIVE,
+                                    j->flags & CGM_REMOVE_KILL, j->root ? (uid_t)-1 : j->uid,
+                                    j->has_map ? &j->map : NULL, &j->error);
+}
+
+static void cg_job_free(CgJob *j)
+{
+        if (j->msg)
+                dbus_message_unref(j->msg);
+        if (j->conn)
+                dbus_connection_unref(j->conn);
+        if (j->has_map)
+                uidmap_free(&j->map);
+        free(j);
+}
+
+/* Start every waiting job that no earlier job overlaps and whose uid has a thread to spare. */
+static void cg_jobs_start(Manager *m)
+{
+        if (m->stopping)
+                return;
+        for (CgJob *j = m->cg_jobs; j; j = j->next) {
+                unsigned running = 0;
+                bool blocked = false;
+                if (j->started)
+                        continue;
+                for (CgJob *k = m->cg_jobs; k && !blocked; k = k->next) {
+                        if (k == j)
+                                break;
+                        blocked = rel_overlap(k->rel, j->rel);
+                }
+                for (CgJob *k = m->cg_jobs; k && !blocked && !j->root; k = k->next)
+                        if (k->started && !k->root && k->uid == j->uid)
+                                running++;
+                if (blocked || running >= CG_JOBS_PER_UID)
+                        continue;
+                j->started = true;
+                workers_submit(&m->cg_workers, &j->job);
+        }
+}
+
+static void cg_job_done(WorkerJob *wj)
+{
+        CgJob *j = container_of(wj, CgJob, job);
+        Manager *m = j->manager;
+        Peer *p = dbus_connection_get_data(j->conn, m->peer_slot);
+        DBusMessage *reply = NULL;
+
+        for (CgJob **q = &m->cg_jobs; *q; q = &(*q)->next)
+                if (*q == j) {
+                        *q = j->next;
+                        break;
+                }
+        if (!wj->cancelled) {
+                char api[API_PATH_MAX];
+                cgfs_api_path(&m->cgfs, j->rel, api, sizeof(api));
+                audit_write_why(j->uid, j->pid, dbus_message_get_member(j->msg), api, j->what,
+                                j->r, j->r < 0 ? j->error.name : NULL,
+                                j->r < 0 ? j->error.msg : NULL);
+                if (j->kind == CG_JOB_REMOVE && j->r == 0)
+                        home_forget_below(&m->homes, j->rel);
+        }
+        if (p && !m->stopping && !wj->cancelled && dbus_connection_get_is_connected(j->conn)) {
+                if (j->r >= 0)
+                        reply = dbus_message_new_method_return(j->msg);
+                else {
+                        CgmError *e = &j->error;
+                        if (!e->code)
+                                cgm_error_set(e, j->r, NULL, "%s failed: %s",
+                                              dbus_message_get_member(j->msg), strerror(-j->r));
+                        nsview_message_out(&p->ns, e->msg, sizeof(e->msg));
+                        reply = reply_error(j->msg,
+                                            e->name ? e->name : cgm_errno_to_error_name(e->code),
+                                            e->msg);
+                }
+                if (reply) {
+                        dbus_message_set_no_reply(reply, TRUE);
+                        (void)dbus_connection_send(j->conn, reply, NULL);
+                        dbus_message_unref(reply);
+                }
+        }
+        if (p)
+                server_peer_release(p);
+        cg_job_free(j);
+        cg_jobs_start(m);
+}
+
+/* Hold the caller and queue @j (filled by the handler) to run when its turn comes. */
+static int cg_job_submit(MethodCall *c, CgJob *j)
+{
+        Manager *m = c->manager;
+        CgJob **tail = &m->cg_jobs;
+
+        j->job = (WorkerJob){ .run = cg_job_run, .done = cg_job_done };
+        j->manager = m;
+        j->conn = dbus_connection_ref(c->peer->conn);
+        j->msg = dbus_message_ref(c->msg);
+        j->uid = c->peer->principal.uid;
+        j->pid = c->peer->pid;
+        j->root = c->peer->principal.is_root;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = j;
+        server_peer_hold(c->peer);
+        cg_jobs_start(m);
+        return METHOD_PENDING;
+}
+
+static CgJob *cg_job_new(MethodCall *c, CgJobKind kind, const char *rel)
+{
+        CgJob *j = calloc(1, sizeof(*j));
+
+        if (!j) {
+                cgm_error_set(c->error, -ENOMEM, NULL, "out of memory");
+                return NULL;
+        }
+        j->kind = kind;
+        j->error = (CgmError)CGM_ERROR_NULL;
+        snprintf(j->rel, sizeof(j->rel), "%s", rel);
+        return j;
+}
+
+int api_cgroup_jobs_init(Manager *m)
+{
+        return workers_init_nice(&m->cg_workers, &m->loop, CG_WORKERS, CG_WORKERS_NICE);
+}
+
+void api_cgroup_jobs_deinit(Manager *m)
+{
+        /* Done() of every job a thread has finished or never took; then those never started. */
+        workers_deinit(&m->cg_workers);
+        while (m->cg_jobs) {
+                CgJob *j = m->cg_jobs;
+                m->cg_jobs = j->next;
+                if (j->started)
+                        continue; /* still held by a thread that did not stop: left to exit */
+                cg_job_free(j);
+        }
+}
+
+/* Writes that make the kernel reclaim inside write(2) (see above). */
+static bool cg_set_may_block(const CgSetting *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(s[i].key, "memory.max") == 0 || strcmp(s[i].key, "memory.high") == 0 ||
+                    strcmp(s[i].key, "memory.swap.max") == 0)
+                        return true;
+        return false;
+}
+
 int api_remove(MethodCall *c)
 {
         const char *path;
@@ -278,11 +515,32 @@ int api_remove(MethodCall *c)
         r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
         if (r < 0)
                 return r;
+        snprintf(what, sizeof(what), "flags=%u", flags);
+        /* Kill waits for the processes to exit, recursive may be many rmdirs: on a worker. */
+        if (cg_jobs_enabled(c->manager) && ((flags & (CGM_REMOVE_RECURSIVE | CGM_REMOVE_KILL)) ||
+                                            cg_jobs_overlap(c->manager, rel))) {
+                const UidMap *map = c->peer->principal.map;
+                CgJob *j = cg_job_new(c, CG_JOB_REMOVE, rel);
+                if (!j)
+                        return -ENOMEM;
+                j->flags = flags;
+                snprintf(j->what, sizeof(j->what), "%s", what);
+                if (map) {
+                        j->map.extents = calloc(map->n ? map->n : 1, sizeof(*map->extents));
+                        if (!j->map.extents) {
+                                cg_job_free(j);
+                                return cgm_error_set(c->error, -ENOMEM, NULL, "out of memory");
+                        }
+                        memcpy(j->map.extents, map->extents, map->n * sizeof(*map->extents));
+                        j->map.n = map->n;
+                        j->has_map = true;
+                }
+                return cg_job_submit(c, j);
+        }
         r = cg_remove_as(&c->manager->cgfs, rel, flags & CGM_REMOVE_RECURSIVE,
                          flags & CGM_REMOVE_KILL,
                          c->peer->principal.is_root ? (uid_t)-1 : c->peer->principal.uid,
                          c->peer->principal.map, c->error);
-        snprintf(what, sizeof(what), "flags=%u", flags);
         audit(c, rel, what, r);
         if (r == 0)
                 home_forget_below(&c->manager->homes, rel);
@@ -307,6 +565,17 @@ int api_set(MethodCall *c)
         r = resolve(c, path, AUTH_WRITE, rel, sizeof(rel));
         if (r < 0)
                 return r;
+        /* A lowered memory limit reclaims inside the write: on a worker. */
+        if (cg_jobs_enabled(c->manager) &&
+            (cg_set_may_block(settings, n) || cg_jobs_overlap(c->manager, rel))) {
+                CgJob *j = cg_job_new(c, CG_JOB_SET, rel);
+                if (!j)
+                        return -ENOMEM;
+                memcpy(j->settings, settings, n * sizeof(*settings));
+                j->n_settings = n;
+                snprintf(j->what, sizeof(j->what), "%s", what);
+                return cg_job_submit(c, j);
+        }
         r = cg_set(&c->manager->cgfs, rel, settings, n, c->error);
         audit(c, rel, what, r);
         return r;

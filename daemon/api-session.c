@@ -199,11 +199,13 @@ static void open_finish(Pending *p)
                 pending_error(p, &e);
                 return;
         }
-        open_remember_opener(m, id, p->pidfd);
         pending_send(p, systemd_reply_when_applied(m, id, p->conn,
                                                    reply_strings(p->msg, 2,
                                                                  (const char *const[]){ id, path }),
                                                    p->caller_timeout_ms));
+        /* After the reply, off the login's path: the loop serves no CloseSession before this
+         * returns, and the pidfd still pins the process. */
+        open_remember_opener(m, id, p->pidfd);
 }
 
 static void explain_append(DBusMessageIter *arr, const char *k, const char *v, const char *src)

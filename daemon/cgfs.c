@@ -27,25 +27,11 @@
 #include "own-cgroup.h"
 #include "protocol.h"
 
-#define CGFS_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
-
 /* v1 controllers the daemon mirrors its tree into: those that resource keys or Stat use, and
  * the freezer for hosts without cgroup2. devices, net_cls, perf_event and named hierarchies
  * are left alone: nothing in cgm writes them. */
 static const char *const cgfs_v1_wanted[] = { "memory", "cpu", "cpuacct", "cpuset", "pids",
                                               "blkio", "hugetlb", "freezer" };
-
-static int cgfs_openat2(int dirfd, const char *path, int flags)
-{
-        struct open_how how = { .flags = (unsigned)(flags | O_CLOEXEC), .resolve = CGFS_RESOLVE };
-        int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-
-        if (fd < 0 && errno == ENOSYS)
-                /* Pre-5.6 kernels: names were validated (no "..", no '/'-tricks), so a plain
-                 * O_NOFOLLOW openat below a pinned dirfd is still confined. */
-                fd = openat(dirfd, path, flags | O_CLOEXEC | O_NOFOLLOW);
-        return fd < 0 ? -errno : fd;
-}
 
 static int read_file(const char *path, char *buf, size_t n)
 {
@@ -61,82 +47,12 @@ static int read_file(const char *path, char *buf, size_t n)
         return (int)l;
 }
 
-static bool list_has(const char *list, const char *word, char sep)
-{
-        size_t wl = strlen(word);
-
-        for (const char *p = list; p && *p;) {
-                const char *end = strchr(p, sep);
-                size_t l = end ? (size_t)(end - p) : strlen(p);
-                if (l == wl && strncmp(p, word, wl) == 0)
-                        return true;
-                p = end ? end + 1 : NULL;
-        }
-        return false;
-}
-
 static bool cgfs_v1_is_wanted(const char *controllers)
 {
         for (size_t i = 0; i < ELEMENTSOF(cgfs_v1_wanted); i++)
-                if (list_has(controllers, cgfs_v1_wanted[i], ','))
+                if (cgfs_list_has(controllers, cgfs_v1_wanted[i], ','))
                         return true;
         return false;
-}
-
-const char *cgfs_layout_name(CgfsLayout layout)
-{
-        switch (layout) {
-        case CGFS_UNIFIED:
-                return "unified";
-        case CGFS_HYBRID:
-                return "hybrid";
-        case CGFS_LEGACY:
-                return "legacy";
-        }
-        return "unknown";
-}
-
-int cgfs_openat(const Cgfs *cg, int h, const char *rel, const char *file, int flags)
-{
-        char path[CGM_PATH_MAX + 128];
-
-        if (h < 0 || (size_t)h >= cg->n)
-                return -EINVAL;
-        if (rel && *rel && file)
-                snprintf(path, sizeof(path), "%s/%s", rel, file);
-        else if (rel && *rel)
-                snprintf(path, sizeof(path), "%s", rel);
-        else if (file)
-                snprintf(path, sizeof(path), "%s", file);
-        else
-                snprintf(path, sizeof(path), ".");
-        return cgfs_openat2(cg->h[h].base_fd, path, flags);
-}
-
-int cgfs_read(const Cgfs *cg, int h, const char *rel, const char *file, char *buf, size_t n)
-{
-        _cleanup_close_ int fd = cgfs_openat(cg, h, rel, file, O_RDONLY);
-        size_t off = 0;
-
-        if (fd < 0)
-                return fd;
-        while (off + 1 < n) {
-                ssize_t l = read(fd, buf + off, n - 1 - off);
-                if (l < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (l == 0)
-                        break;
-                off += (size_t)l;
-                /* cgroupfs files are seq_files, which fill the buffer while there is data:
-                 * a short read is the end, and saves the read(2) that would return 0. */
-                if ((size_t)l < n - 1 - (off - (size_t)l))
-                        break;
-        }
-        buf[off] = '\0';
-        return (int)off;
 }
 
 /* cgroupfs takes a value in one write(2); a short one is a failure. */
@@ -158,58 +74,6 @@ int cgfs_write(const Cgfs *cg, int h, const char *rel, const char *file, const c
         _cleanup_close_ int fd = cgfs_openat(cg, h, rel, file, O_WRONLY);
 
         return fd < 0 ? fd : cgfs_write_fd(fd, value);
-}
-
-void cgfs_api_path(const Cgfs *cg, const char *rel, char *out, size_t n)
-{
-        if (!rel || !*rel)
-                snprintf(out, n, "%s", cg->base_api);
-        else if (strcmp(cg->base_api, "/") == 0)
-                snprintf(out, n, "/%s", rel);
-        else
-                snprintf(out, n, "%s/%s", cg->base_api, rel);
-}
-
-int cgfs_rel_from_proc(const Cgfs *cg, const char *proc_path, char *rel, size_t n)
-{
-        const char *base = cg->h[cg->primary].base_path;
-        size_t bl = strlen(base);
-
-        if (strcmp(proc_path, base) == 0) {
-                snprintf(rel, n, "%s", "");
-                return 0;
-        }
-        if (strncmp(proc_path, base, bl) != 0 || proc_path[bl] != '/')
-                return -ENOENT;
-        snprintf(rel, n, "%s", proc_path + bl + 1);
-        return 0;
-}
-
-const char *cgfs_proc_key(const Cgfs *cg, char *buf, size_t n)
-{
-        const Hierarchy *h = &cg->h[cg->primary];
-
-        snprintf(buf, n, "%s", h->is_v2 ? "" : h->controllers);
-        buf[strcspn(buf, ",")] = '\0';
-        return buf;
-}
-
-int cgfs_hierarchy_for(const Cgfs *cg, const char *controller)
-{
-        if (cg->v2 >= 0 && list_has(cg->h[cg->v2].controllers, controller, ' '))
-                return cg->v2;
-        for (size_t i = 0; i < cg->n; i++)
-                if (!cg->h[i].is_v2 && list_has(cg->h[i].controllers, controller, ','))
-                        return (int)i;
-        return -1;
-}
-
-int cgfs_v1_hierarchy_for(const Cgfs *cg, const char *controller)
-{
-        for (size_t i = 0; i < cg->n; i++)
-                if (!cg->h[i].is_v2 && list_has(cg->h[i].controllers, controller, ','))
-                        return (int)i;
-        return -1;
 }
 
 /* The daemon's own cgroup in hierarchy @m, relative to the mount's root. */
@@ -276,7 +140,7 @@ static int cgfs_setup_base(Cgfs *cg, Hierarchy *h, CgmError *e)
                 return cgm_error_set(e, h->base_fd, CGM_ERR_FAILED, "cannot open the base `%s%s`: %s",
                                      h->mount_point, h->base_path, strerror(-h->base_fd));
 
-        if (!h->is_v2 && list_has(h->controllers, "cpuset", ',')) {
+        if (!h->is_v2 && cgfs_list_has(h->controllers, "cpuset", ',')) {
                 /* A v1 cpuset with empty cpus or mems refuses every task (ENOSPC). */
                 static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
                 for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -450,9 +314,3 @@ int cgfs_write_hierarchy(const Cgfs *cg, int h, const char *path, const char *fi
         return fd < 0 ? fd : cgfs_write_fd(fd, value);
 }
 
-const char *cgfs_hierarchy_name(const Cgfs *cg, int h)
-{
-        if (h < 0 || (size_t)h >= cg->n)
-                return "unknown";
-        return cg->h[h].is_v2 ? "cgroup2" : cg->h[h].controllers;
-}

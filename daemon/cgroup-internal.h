@@ -6,8 +6,5 @@
 
 #include "cgfs.h"
 
-/** cg_strip_newline() - cut @s at its first newline (cgroupfs values end in one) */
-void cg_strip_newline(char *s);
-
-/** cg_populated() - does @rel hold a process (cgroup.events on v2, else its cgroup.procs)? */
-bool cg_populated(const Cgfs *cg, const char *rel);
+/* cg_strip_newline() and cg_populated(), which they share with the reads, are declared in
+ * common/cgread.h (included through cgfs.h). */

@@ -60,22 +60,8 @@ int cg_remove_as(const Cgfs *cg, const char *rel, bool recursive, bool kill, uid
 int cg_set(const Cgfs *cg, const char *rel, const CgSetting *settings, size_t n_settings,
            CgmError *e);
 
-/** cg_get_one() - canonical value of one key; -EOPNOTSUPP when the controller is absent */
-int cg_get_one(const Cgfs *cg, const char *rel, const char *key, char *value, size_t n,
-               CgmError *e);
-
-/** cg_exists() - 0 when @rel exists in the primary hierarchy, else -ENOENT with a message */
-int cg_exists(const Cgfs *cg, const char *rel, CgmError *e);
-
-typedef int (*CgVisit)(const char *rel, void *userdata);
-/** cg_walk() - call @visit for each child (every descendant, parents first, if @recursive) */
-int cg_walk(const Cgfs *cg, const char *rel, bool recursive, CgVisit visit, void *userdata,
-            CgmError *e);
-
-/** cg_procs() - append the pids of @rel (primary hierarchy) to *@pidsp */
-int cg_procs(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmError *e);
-/** cg_procs_subtree() - cg_procs() for @rel and every descendant */
-int cg_procs_subtree(const Cgfs *cg, const char *rel, pid_t **pidsp, size_t *np, CgmError *e);
+/* Reads (cg_get_one, cg_exists, cg_walk, cg_procs, cg_stat) are in common/cgread.h, shared
+ * with libcgm. */
 
 /**
  * cg_move() - write @pid into @rel's cgroup.procs in every hierarchy, the primary first
@@ -136,11 +122,3 @@ int cg_freeze(const Cgfs *cg, const char *rel, bool freeze, CgmError *e);
 int cg_freeze_as(const Cgfs *cg, const char *rel, bool freeze, uid_t as_uid,
                  const UidMap *as_map, CgmError *e);
 
-typedef struct CgCounter {
-        const char *name;
-        uint64_t value;
-} CgCounter;
-
-#define CG_COUNTERS_MAX 16
-/** cg_stat() - usage counters that the host provides; missing ones are left out */
-int cg_stat(const Cgfs *cg, const char *rel, CgCounter *out, size_t *n_out, CgmError *e);

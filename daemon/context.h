@@ -10,6 +10,7 @@
 #include "home.h"
 #include "loop.h"
 #include "nsview.h"
+#include "table.h"
 #include "worker.h"
 
 typedef struct Peer Peer;
@@ -19,6 +20,7 @@ typedef struct Session Session;
 typedef struct Pending Pending;
 typedef struct HomeWait HomeWait;
 typedef struct Systemd Systemd;
+typedef struct CgJob CgJob;
 
 #define MANAGER_CHARGE_BUCKETS 256
 
@@ -47,11 +49,24 @@ typedef struct Manager {
 
         Session *sessions;      /* every session leaf, found again from cgroupfs at start */
         unsigned n_sessions;
+        Table sessions_by_id;   /* indexes of the sessions (session.c) */
+        Table sessions_by_uid;
+        Table sessions_by_wd;
+        Session *check_queue;   /* sessions to look at, a bounded batch per loop turn */
+        Session *check_cursor;  /* where the next batch of the periodic check starts */
+        bool check_sweep;       /* a periodic check is under way (from check_cursor on) */
+        bool check_armed;       /* check_work is readable */
+        bool sweep_fast;        /* sessions without a watch: the sweep runs as on v1 */
+        unsigned n_cleanups;    /* leaf removals on the cgroup workers */
+        LoopSource check_work;  /* eventfd: readable while the queue or a sweep has work */
         uint64_t next_session_serial;
-        HomeWait *home_waits;   /* homes to remove once empty */
+        HomeWait *home_waits;   /* homes to remove once empty and past their grace */
+        LoopSource home_timer;  /* timerfd: the earliest grace of home_waits ends */
         LoopSource inotify;     /* cgroup.events of session leaves and emptying homes */
         LoopSource sweep;       /* timerfd: periodic check where there is no cgroup.events */
         Pending *requests;      /* requests waiting for a worker */
+        Workers cg_workers;     /* kernel writes that may block (api-cgroup.c) */
+        CgJob *cg_jobs;         /* their requests, in arrival order, running or waiting */
         bool stopping;
         Systemd *systemd;       /* systemd mode (systemd.c); NULL in cgm mode */
 

@@ -13,9 +13,10 @@
  * it keeps the limits root gave it and is never removed by a logout. Chown removes the mark,
  * so delegating a login's home again makes it root's.
  *
- * The registry itself is a small array: it is consulted once per request by uid, and there
- * is one entry per delegated user. A hash would be the next step past some thousands of
- * homes.
+ * The registry itself is an array with one entry per delegated user, consulted by uid at
+ * least once per request (and once per directory while the start-up walk builds it), so it
+ * is indexed by uid: an open-addressing table of array positions, at most half full, rebuilt
+ * when the array grows or loses an entry (a home removed: rare next to lookups).
  *
  * Delegation on cgroup v2 follows the kernel's rules (Documentation/admin-guide/cgroup-v2.rst,
  * "Delegation Containment"): the directory and exactly the files listed in
@@ -70,6 +71,43 @@ static bool home_fd_is_login(int dirfd)
         return strcmp(val, CGM_HOME_ORIGIN_LOGIN) == 0;
 }
 
+static size_t home_slot(uid_t uid, size_t cap)
+{
+        uint64_t h = (uint64_t)uid * 0x9e3779b97f4a7c15ULL; /* Fibonacci hashing */
+
+        return (size_t)(h >> 32) & (cap - 1);
+}
+
+static void home_index_put(HomeRegistry *reg, size_t i)
+{
+        size_t s = home_slot(reg->homes[i].uid, reg->index_cap);
+
+        while (reg->index[s])
+                s = (s + 1) & (reg->index_cap - 1);
+        reg->index[s] = (uint32_t)(i + 1);
+}
+
+/* Rebuild the index for the array as it is; without memory there is none (linear search). */
+static void home_index_rebuild(HomeRegistry *reg)
+{
+        size_t cap = 16;
+
+        while (cap < 2 * reg->n)
+                cap *= 2;
+        if (cap != reg->index_cap) {
+                free(reg->index);
+                reg->index = NULL;
+                reg->index_cap = 0;
+                reg->index = calloc(cap, sizeof(*reg->index));
+                if (!reg->index)
+                        return;
+                reg->index_cap = cap;
+        } else
+                memset(reg->index, 0, cap * sizeof(*reg->index));
+        for (size_t i = 0; i < reg->n; i++)
+                home_index_put(reg, i);
+}
+
 static int home_add(HomeRegistry *reg, uid_t uid, const char *rel, bool login)
 {
         char *p;
@@ -86,6 +124,10 @@ static int home_add(HomeRegistry *reg, uid_t uid, const char *rel, bool login)
         if (!p)
                 return -ENOMEM;
         reg->homes[reg->n++] = (Home){ .uid = uid, .path = p, .login = login };
+        if (reg->index && 2 * reg->n <= reg->index_cap)
+                home_index_put(reg, reg->n - 1);
+        else
+                home_index_rebuild(reg);
         return 0;
 }
 
@@ -144,11 +186,19 @@ void home_registry_deinit(HomeRegistry *reg)
         for (size_t i = 0; i < reg->n; i++)
                 free(reg->homes[i].path);
         free(reg->homes);
+        free(reg->index);
         *reg = (HomeRegistry)HOME_REGISTRY_NULL;
 }
 
 const Home *home_find(const HomeRegistry *reg, uid_t uid)
 {
+        if (reg->index) {
+                for (size_t s = home_slot(uid, reg->index_cap); reg->index[s];
+                     s = (s + 1) & (reg->index_cap - 1))
+                        if (reg->homes[reg->index[s] - 1].uid == uid)
+                                return &reg->homes[reg->index[s] - 1];
+                return NULL;
+        }
         for (size_t i = 0; i < reg->n; i++)
                 if (reg->homes[i].uid == uid)
                         return &reg->homes[i];
@@ -351,6 +401,8 @@ static int home_delegate_checked(HomeRegistry *reg, const Cgfs *cg, const char *
 
 void home_forget_below(HomeRegistry *reg, const char *rel)
 {
+        size_t n = reg->n;
+
         for (size_t i = 0; i < reg->n;) {
                 if (cgm_path_is_within(reg->homes[i].path, rel)) {
                         free(reg->homes[i].path);
@@ -358,4 +410,6 @@ void home_forget_below(HomeRegistry *reg, const char *rel)
                 } else
                         i++;
         }
+        if (reg->n != n)
+                home_index_rebuild(reg);
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgfs.h"
@@ -32,11 +33,13 @@ typedef enum HomeOrigin {
 typedef struct HomeRegistry {
         Home *homes;
         size_t n, cap;
+        uint32_t *index; /* by uid: open addressing, slots hold 1 + the index in homes */
+        size_t index_cap; /* 0 or a power of two, at least twice n */
 } HomeRegistry;
 
 #define HOME_REGISTRY_NULL                                                                         \
         {                                                                                          \
-                .homes = NULL, .n = 0, .cap = 0                                                    \
+                .homes = NULL, .n = 0, .cap = 0, .index = NULL, .index_cap = 0                     \
         }
 
 /**

@@ -14,13 +14,13 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/caps.h daemon/caps.c \
 	daemon/audit.h daemon/audit.c \
 	daemon/auth.h daemon/auth.c \
-	daemon/mountinfo.h daemon/mountinfo.c \
 	daemon/cgfs.h daemon/cgfs.c \
 	daemon/own-cgroup.h daemon/own-cgroup.c \
 	daemon/service.h daemon/service.c \
 	daemon/cgroup.h daemon/cgroup-internal.h daemon/cgroup.c \
 	daemon/cg-proc.c daemon/cg-remove.c \
 	daemon/home.h daemon/home.c \
+	daemon/table.h daemon/table.c \
 	daemon/proc.h daemon/proc.c \
 	daemon/loop.h daemon/loop.c \
 	daemon/peer.h daemon/peer.c \
@@ -29,6 +29,7 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/server.h daemon/server.c \
 	daemon/reply.h daemon/reply.c \
 	daemon/methods.h daemon/methods.c \
+	daemon/api-layout.c \
 	daemon/api-cgroup.c
 daemon_libcgmd_la_LIBADD = common/libcgmcommon.la $(DBUS_LIBS) $(LIBCAP_LIBS) -lpthread
 daemon_libcgmd_la_CFLAGS = $(AM_CFLAGS) $(LIBCAP_CFLAGS)

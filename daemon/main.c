@@ -37,6 +37,7 @@
 #include "context.h"
 #include "nss.h"
 #include "log.h"
+#include "methods.h"
 #include "own-cgroup.h"
 #include "peer.h"
 #include "policy.h"
@@ -255,6 +256,7 @@ static void manager_deinit(Manager *m)
 {
         m->stopping = true;
         workers_deinit(&m->workers);
+        api_cgroup_jobs_deinit(m);
         sessions_deinit(m);
         server_stop(m);
         peer_charges_free(m);
@@ -273,7 +275,8 @@ int main(int argc, char **argv)
         Options o = { .socket = NULL, .base = NULL };
         Manager m = { .ns = NS_SELF_NULL,          .signals = LOOP_SOURCE_NULL,
                       .peer_slot = -1,             .inotify = LOOP_SOURCE_NULL,
-                      .sweep = LOOP_SOURCE_NULL,   .accept_timer = LOOP_SOURCE_NULL };
+                      .sweep = LOOP_SOURCE_NULL,   .accept_timer = LOOP_SOURCE_NULL,
+                      .home_timer = LOOP_SOURCE_NULL, .check_work = LOOP_SOURCE_NULL };
         OwnCgroup own = OWN_CGROUP_NULL;
         CgmError e = CGM_ERROR_NULL;
         char status[400];
@@ -339,6 +342,11 @@ int main(int argc, char **argv)
         r = workers_init(&m.workers, &m.loop, CGM_NSS_WORKERS);
         if (r < 0) {
                 cgm_error_set(&e, r, NULL, "cannot start the NSS workers: %s", strerror(-r));
+                goto fail;
+        }
+        r = api_cgroup_jobs_init(&m);
+        if (r < 0) {
+                cgm_error_set(&e, r, NULL, "cannot start the cgroup workers: %s", strerror(-r));
                 goto fail;
         }
         r = server_start(&m, &e);

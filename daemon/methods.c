@@ -35,6 +35,12 @@ static const Method methods[] = {
           api_version, "Daemon version, API level and features (layout, pidfd support)." },
         { "WhoAmI", "", "", "ussa{ss}", "uid,home,cgroup,limits", METHOD_ANY, false, api_whoami,
           "The caller's uid, home, current cgroup, and the home's limits." },
+        { "Layout", "", "", "busbsbua(bsstt)",
+          "direct,uid,base,has_home,home,same_pids,primary,hierarchies", METHOD_ANY, false,
+          api_layout,
+          "Where the caller may read cgroupfs itself: the base, its home, and each hierarchy "
+          "(v2, controllers, the base's path, its st_dev and st_ino). direct is false for a "
+          "caller in a cgroup namespace of its own." },
         { "Create", "sa{ss}", "path,settings", "s", "created", METHOD_ANY, true, api_create,
           "Create a cgroup below the caller's home with initial settings." },
         { "Remove", "su", "path,flags", "", "", METHOD_ANY, false, api_remove,

@@ -45,6 +45,10 @@ typedef struct Method {
 DBusHandlerResult methods_filter(DBusConnection *conn, DBusMessage *msg, void *data);
 
 /* Handlers, api-cgroup.c */
+/** api_cgroup_jobs_init() - start the threads for kernel writes that may block */
+int api_cgroup_jobs_init(Manager *m);
+/** api_cgroup_jobs_deinit() - stop them; requests still waiting are dropped unanswered */
+void api_cgroup_jobs_deinit(Manager *m);
 int api_ping(MethodCall *c);
 int api_version(MethodCall *c);
 int api_whoami(MethodCall *c);
@@ -62,6 +66,9 @@ int api_freeze(MethodCall *c);
 int api_thaw(MethodCall *c);
 int api_stat(MethodCall *c);
 int api_chown(MethodCall *c);
+
+/* Handler, api-layout.c */
+int api_layout(MethodCall *c);
 
 /* Handlers, api-session.c */
 int api_open_session(MethodCall *c);

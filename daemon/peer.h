@@ -29,6 +29,7 @@ struct Peer {
         bool is_pending;
         Peer *next_paused; /* on Manager.paused while it does not read its replies */
         bool is_paused;
+        bool is_held;      /* not served while a request of its runs on a worker */
         long queued;       /* bytes of unread replies charged to its uid */
         Manager *manager;
         DBusConnection *conn;

@@ -10,7 +10,9 @@
  *  - Incoming data is parsed by dbus_watch_handle(); complete messages are queued in the
  *    connection. libdbus reports that through the dispatch-status callback, which puts the
  *    peer on a pending list; after each loop round, every pending peer dispatches at most
- *    SERVER_DISPATCH_BATCH messages, so one chatty client cannot starve the others.
+ *    SERVER_DISPATCH_BATCH messages, so one chatty client cannot starve the others. A peer
+ *    whose request runs on a worker (api-cgroup.c) is held: nothing more of it is dispatched
+ *    until that request is answered, so its requests are answered in order.
  *  - A disconnect arrives as the Local.Disconnected signal during dispatch (methods.c frees
  *    the peer there). The connection is referenced around each dispatch, so freeing the peer
  *    inside its own dispatch is safe.
@@ -402,7 +404,8 @@ bool server_dispatch_pending(Manager *m)
                 list = p->next_pending;
                 /* Dispatch may free @p (disconnect); the connection ref keeps libdbus safe,
                  * and the peer is looked up again from the connection after each message. */
-                while (i++ < SERVER_DISPATCH_BATCH && !p->is_paused && peer_check_queue(m, p)) {
+                while (i++ < SERVER_DISPATCH_BATCH && !p->is_paused && !p->is_held &&
+                       peer_check_queue(m, p)) {
                         if (dbus_connection_dispatch(conn) != DBUS_DISPATCH_DATA_REMAINS)
                                 break;
                         p = dbus_connection_get_data(conn, m->peer_slot);
@@ -411,7 +414,7 @@ bool server_dispatch_pending(Manager *m)
                 }
                 if (dbus_connection_get_dispatch_status(conn) == DBUS_DISPATCH_DATA_REMAINS) {
                         Peer *still = dbus_connection_get_data(conn, m->peer_slot);
-                        if (still && !still->is_paused) {
+                        if (still && !still->is_paused && !still->is_held) {
                                 peer_mark_pending(still);
                                 more = true;
                         }
@@ -419,6 +422,19 @@ bool server_dispatch_pending(Manager *m)
                 dbus_connection_unref(conn);
         }
         return more;
+}
+
+void server_peer_hold(Peer *p)
+{
+        p->is_held = true;
+}
+
+void server_peer_release(Peer *p)
+{
+        p->is_held = false;
+        if (!p->is_paused &&
+            dbus_connection_get_dispatch_status(p->conn) == DBUS_DISPATCH_DATA_REMAINS)
+                peer_mark_pending(p);
 }
 
 static dbus_bool_t allow_any_uid(DBusConnection *conn, unsigned long uid, void *data)

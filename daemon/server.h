@@ -17,3 +17,10 @@ void server_stop(Manager *m);
 
 /** server_dispatch_pending() - run queued messages; true when more remain for next round */
 bool server_dispatch_pending(Manager *m);
+
+/**
+ * server_peer_hold() - serve no further message of @p until server_peer_release(): its
+ * request runs on a worker, and the next one must see what that one did
+ */
+void server_peer_hold(Peer *p);
+void server_peer_release(Peer *p);

@@ -13,11 +13,23 @@
  * watched with inotify (the kernel signals every change; we re-read the state, never count
  * events). Where there is no cgroup.events (pure v1) a timer looks every two seconds, and a
  * slower timer re-checks everything everywhere, in case an event was lost (inotify overflow).
- * No release agent is ever used.
+ * No release agent is ever used. A session past fs.inotify.max_user_watches has no watch: the
+ * login still succeeds, and while such sessions exist the slow timer runs at the v1 pace.
  *
- * When a user's last session leaf goes, so does the home — unless the user lingers, or the
- * home still holds processes in some child (a build left running with nohup): then the home
- * is watched and removed when it empties.
+ * Built for 10,000 sessions in one daemon (design.md §18.3): sessions are found by id, by
+ * watch and by uid through hash tables (table.c); an event or the timer only queues checks,
+ * which the loop runs a millisecond at a time between clients' turns, and the rmdirs of an
+ * empty leaf run on the cgroup worker threads, so a mass logout never stalls the clients.
+ *
+ * When a user's last session leaf goes, so does the home, after a grace period
+ * (home_grace_ms, 10 s by default; logind keeps user@.service for UserStopDelaySec alike): a
+ * user who logs in again within it finds the home as it was, and the login makes only a leaf
+ * instead of rebuilding the home in every hierarchy. A home in its grace is a HomeWait with a
+ * deadline; one timerfd is armed for the earliest deadline, a new login of the uid cancels
+ * the wait, and a restarted daemon gives every login home without sessions a fresh grace (it
+ * cannot know how much of the old one was left; the home goes, not never). A home that still
+ * holds processes in some child when its grace ends (a build left running with nohup) is
+ * watched and removed when it empties. A user who lingers keeps the home.
  *
  * Cleanup removes only what OpenSession made. A home root made and delegated (Create, then
  * Chown; any name, "homeB") is used as it is by that user's logins, which put their leaves
@@ -35,6 +47,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/inotify.h>
 #include <sys/timerfd.h>
 #include <sys/xattr.h>
@@ -56,24 +70,78 @@ static void api_of(Manager *m, const char *rel, char *out, size_t n)
         cgfs_api_path(&m->cgfs, rel, out, n);
 }
 
+/* A leaf's removal on a cgroup worker (session_check()). */
+typedef struct SessionCleanup {
+        WorkerJob job;
+        Manager *manager;
+        Session *session; /* NULL once freed (daemon exit) */
+        int r;
+        CgmError error;
+        char rel[];
+} SessionCleanup;
+
 Session *session_find(Manager *m, const char *id)
 {
-        for (Session *s = m->sessions; s; s = s->next)
+        TABLE_FOREACH_HASH(n, &m->sessions_by_id, table_hash_string(&m->sessions_by_id, id))
+        {
+                Session *s = container_of(n, Session, by_id);
                 if (strcmp(s->id, id) == 0)
                         return s;
+        }
         return NULL;
 }
 
 unsigned sessions_of_uid(Manager *m, uid_t uid)
 {
         unsigned n = 0;
-        for (Session *s = m->sessions; s; s = s->next)
-                n += s->uid == uid;
+
+        TABLE_FOREACH_HASH(node, &m->sessions_by_uid, table_hash_u64(&m->sessions_by_uid, uid))
+        n += container_of(node, Session, by_uid)->uid == uid;
         return n;
+}
+
+/* The session watching @wd (an inotify event's), or NULL. */
+static Session *session_by_wd(Manager *m, int wd)
+{
+        TABLE_FOREACH_HASH(n, &m->sessions_by_wd, table_hash_u64(&m->sessions_by_wd, (uint64_t)wd))
+        {
+                Session *s = container_of(n, Session, by_wd);
+                if (s->wd == wd)
+                        return s;
+        }
+        return NULL;
+}
+
+static void session_set_wd(Manager *m, Session *s, int wd)
+{
+        if (s->wd >= 0)
+                table_remove(&m->sessions_by_wd, &s->by_wd);
+        s->wd = wd;
+        /* Not indexed (no memory): its events are missed and the periodic check finds it. */
+        if (wd >= 0 && table_add(&m->sessions_by_wd, &s->by_wd,
+                                 table_hash_u64(&m->sessions_by_wd, (uint64_t)wd)) < 0)
+                s->wd = -1;
+}
+
+/* The periodic check every CGM_SWEEP_LEGACY_MS (@fast: a session has no watch) or every
+ * CGM_SWEEP_MS (v2, every session watched). Pure v1 always checks at the faster pace. */
+static void sweep_pace(Manager *m, bool fast)
+{
+        unsigned ms = fast || m->cgfs.v2 < 0 ? CGM_SWEEP_LEGACY_MS : CGM_SWEEP_MS;
+        struct itimerspec its = { 0 };
+
+        m->sweep_fast = fast;
+        if (m->sweep.fd < 0)
+                return;
+        its.it_value.tv_sec = ms / 1000;
+        its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+        its.it_interval = its.it_value;
+        (void)timerfd_settime(m->sweep.fd, 0, &its, NULL);
 }
 
 static int events_watch(Manager *m, const char *rel)
 {
+        static bool warned_limit;
         const Hierarchy *h;
         char path[4096];
         int wd;
@@ -82,9 +150,26 @@ static int events_watch(Manager *m, const char *rel)
                 return -1;
         h = &m->cgfs.h[m->cgfs.v2];
         snprintf(path, sizeof(path), "%s%s/%s/cgroup.events", h->mount_point, h->base_path, rel);
-        wd = inotify_add_watch(m->inotify.fd, path, IN_MODIFY);
-        if (wd < 0)
+        /* Test only (tests/integration): act as if fs.inotify.max_user_watches were reached. */
+        if (getenv("CGMD_TEST_NO_WATCHES")) {
+                errno = ENOSPC;
+                wd = -1;
+        } else
+                wd = inotify_add_watch(m->inotify.fd, path, IN_MODIFY);
+        if (wd < 0 && errno == ENOSPC) {
+                /* Every login past the limit would log this: once is enough. The leaf is
+                 * still removed, by the periodic check instead of at once. */
+                if (!warned_limit)
+                        log_warning("cannot watch `%s`: fs.inotify.max_user_watches is reached; "
+                                    "sessions past it are cleaned up by the periodic check, "
+                                    "every %u s while there are such sessions, instead of at "
+                                    "once",
+                                    path, CGM_SWEEP_LEGACY_MS / 1000);
+                warned_limit = true;
+        } else if (wd < 0)
                 log_warning("cannot watch `%s`: %m; relying on the periodic check", path);
+        if (wd < 0 && !m->sweep_fast)
+                sweep_pace(m, true);
         return wd;
 }
 
@@ -95,8 +180,7 @@ static void events_unwatch(Manager *m, int wd)
         if (wd < 0)
                 return;
         /* inotify hands out one wd per inode: only drop it when nothing else uses it. */
-        for (Session *s = m->sessions; s; s = s->next)
-                shared |= s->wd == wd;
+        shared = session_by_wd(m, wd) != NULL;
         for (HomeWait *w = m->home_waits; w; w = w->next)
                 shared |= w->wd == wd;
         if (!shared)
@@ -154,19 +238,38 @@ void home_user_name(Manager *m, const char *home, char *name, size_t n)
         name[l > 0 ? l : 0] = '\0';
 }
 
+/* One allocation per session, its strings exactly as long as they are: ~200 bytes where
+ * fixed buffers took 2.5 kB (25 MB at 10,000 sessions). */
 static int session_add(Manager *m, const char *id, uid_t uid, const char *user, const char *rel,
                        Session **sp)
 {
-        Session *s = calloc(1, sizeof(*s));
+        size_t li = strlen(id) + 1, lu = strlen(user) + 1, lr = strlen(rel) + 1;
+        Session *s = calloc(1, sizeof(*s) + li + lu + lr);
+        char *p;
 
         if (!s)
                 return -ENOMEM;
-        snprintf(s->id, sizeof(s->id), "%s", id);
-        snprintf(s->user, sizeof(s->user), "%s", user);
-        snprintf(s->rel, sizeof(s->rel), "%s", rel);
+        p = mempcpy(s->id, id, li);
+        s->user = p;
+        p = mempcpy(p, user, lu);
+        s->rel = p;
+        memcpy(p, rel, lr);
         s->uid = uid;
         s->wd = -1;
+        if (table_add(&m->sessions_by_id, &s->by_id,
+                      table_hash_string(&m->sessions_by_id, id)) < 0) {
+                free(s);
+                return -ENOMEM;
+        }
+        if (table_add(&m->sessions_by_uid, &s->by_uid,
+                      table_hash_u64(&m->sessions_by_uid, uid)) < 0) {
+                table_remove(&m->sessions_by_id, &s->by_id);
+                free(s);
+                return -ENOMEM;
+        }
         s->next = m->sessions;
+        if (s->next)
+                s->next->prev = s;
         m->sessions = s;
         m->n_sessions++;
         if (sp)
@@ -176,13 +279,29 @@ static int session_add(Manager *m, const char *id, uid_t uid, const char *user, 
 
 static void session_free(Manager *m, Session *s)
 {
-        for (Session **p = &m->sessions; *p; p = &(*p)->next)
-                if (*p == s) {
-                        *p = s->next;
-                        break;
-                }
+        int wd = s->wd;
+
+        if (s->prev)
+                s->prev->next = s->next;
+        else
+                m->sessions = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        if (m->check_cursor == s)
+                m->check_cursor = s->next;
+        if (s->queued)
+                for (Session **q = &m->check_queue; *q; q = &(*q)->check_next)
+                        if (*q == s) {
+                                *q = s->check_next;
+                                break;
+                        }
+        if (s->cleanup)
+                s->cleanup->session = NULL; /* the thread has its own copy of the path */
         m->n_sessions--;
-        events_unwatch(m, s->wd);
+        table_remove(&m->sessions_by_id, &s->by_id);
+        table_remove(&m->sessions_by_uid, &s->by_uid);
+        session_set_wd(m, s, -1);
+        events_unwatch(m, wd);
         free(s);
 }
 
@@ -197,13 +316,76 @@ static void home_wait_free(Manager *m, HomeWait *w)
         free(w);
 }
 
-/* After a session of @uid ended: remove the home when nothing keeps it. */
-static void home_after_session(Manager *m, uid_t uid, const char *user)
+static uint64_t now_ns(void)
 {
-        const char *home = home_lookup(&m->homes, uid);
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Arm the one grace timer for the earliest deadline still ahead, or disarm it. A deadline
+ * passed is not armed again: such a home waits for its processes (inotify, the sweep). */
+static void home_timer_arm(Manager *m)
+{
+        struct itimerspec its = { 0 };
+        uint64_t now = now_ns(), first = 0;
+
+        if (m->home_timer.fd < 0)
+                return;
+        for (HomeWait *w = m->home_waits; w; w = w->next)
+                if (w->until_ns > now && (first == 0 || w->until_ns < first))
+                        first = w->until_ns;
+        its.it_value.tv_sec = (time_t)(first / 1000000000ULL);
+        its.it_value.tv_nsec = (long)(first % 1000000000ULL);
+        (void)timerfd_settime(m->home_timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Arm the grace timer to fire at once: due homes are left after a turn's budget. */
+static void home_timer_soon(Manager *m)
+{
+        struct itimerspec its = { .it_value = { .tv_nsec = 1 } };
+
+        if (m->home_timer.fd >= 0)
+                (void)timerfd_settime(m->home_timer.fd, 0, &its, NULL);
+}
+
+/* Remove @uid's login home @home now (it is empty and nothing keeps it). */
+static void home_remove_now(Manager *m, uid_t uid, const char *home)
+{
         CgmError e = CGM_ERROR_NULL;
         char api[CGM_PATH_MAX + 1100], rel[CGM_PATH_MAX + 1];
         int r;
+
+        snprintf(rel, sizeof(rel), "%s", home); /* home_forget_below() frees @home */
+        api_of(m, rel, api, sizeof(api));
+        r = cg_remove(&m->cgfs, rel, true, false, &e);
+        audit_write(0, getpid(), "cleanup", api, "home", r);
+        if (r == 0)
+                home_forget_below(&m->homes, rel);
+        else
+                log_warning("cannot remove `%s` of uid %u after its last session: %s", api,
+                            (unsigned)uid, e.msg);
+}
+
+/* Does anything keep @uid's home: a session, root's making it, the user lingering? */
+static bool home_kept(Manager *m, uid_t uid, const char *user)
+{
+        const Home *h = home_find(&m->homes, uid);
+
+        return !h || !h->login || sessions_of_uid(m, uid) > 0 ||
+               (*user && policy_list_has(&m->policy->linger, user));
+}
+
+/* After a session of @uid ended: the home's grace begins (or, with home_grace_ms = 0, it goes
+ * now when empty); nothing happens to a home a session, root or linger keeps. */
+static void home_after_session(Manager *m, uid_t uid, const char *user)
+{
+        const char *home = home_lookup(&m->homes, uid);
+        unsigned grace = policy_uint(&m->policy->home_grace_ms);
+        char api[CGM_PATH_MAX + 1100];
+        bool populated;
+        HomeWait *w;
 
         if (!home || sessions_of_uid(m, uid) > 0)
                 return;
@@ -214,51 +396,58 @@ static void home_after_session(Manager *m, uid_t uid, const char *user)
                          (unsigned)uid, api);
                 return;
         }
-        if (*user && policy_list_has(&m->policy->linger, user))
+        if (home_kept(m, uid, user))
+                return; /* the user lingers */
+        for (w = m->home_waits; w; w = w->next)
+                if (w->uid == uid)
+                        return; /* already waiting */
+        populated = grace == 0 && subtree_populated(m, home);
+        if (grace == 0 && !populated) {
+                home_remove_now(m, uid, home);
                 return;
-        snprintf(rel, sizeof(rel), "%s", home);
-        api_of(m, rel, api, sizeof(api));
-        if (subtree_populated(m, rel)) {
-                HomeWait *w;
-                for (w = m->home_waits; w; w = w->next)
-                        if (w->uid == uid)
-                                return; /* already waiting */
-                w = calloc(1, sizeof(*w));
-                if (!w)
-                        return;
-                w->uid = uid;
-                w->wd = events_watch(m, rel);
-                w->next = m->home_waits;
-                m->home_waits = w;
+        }
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return; /* out of memory: the home stays until a restart finds it */
+        w->uid = uid;
+        w->wd = populated ? events_watch(m, home) : -1;
+        w->until_ns = grace ? now_ns() + (uint64_t)grace * 1000000ULL : 0;
+        w->next = m->home_waits;
+        m->home_waits = w;
+        api_of(m, home, api, sizeof(api));
+        if (populated)
                 log_info("the last session of uid %u ended; `%s` still holds processes and is "
                          "removed once they exit",
                          (unsigned)uid, api);
-                return;
+        else {
+                log_debug("the last session of uid %u ended; `%s` stays for %u ms", (unsigned)uid,
+                          api, grace);
+                home_timer_arm(m);
         }
-        r = cg_remove(&m->cgfs, rel, true, false, &e);
-        audit_write(0, getpid(), "cleanup", api, "home", r);
-        if (r == 0)
-                home_forget_below(&m->homes, rel);
-        else
-                log_warning("cannot remove `%s` after its last session: %s", api, e.msg);
 }
 
-/* Remove @s's leaf if it is empty; then the home if that was the last session. */
-static void session_try_remove(Manager *m, Session *s)
+/* A login of @uid: its home's grace, if running, ends here and the home is used again. The
+ * timer stays armed; when it fires it finds nothing due and arms for the next. */
+static void home_wait_cancel(Manager *m, uid_t uid)
 {
-        CgmError e = CGM_ERROR_NULL;
+        for (HomeWait *w = m->home_waits; w; w = w->next)
+                if (w->uid == uid) {
+                        home_wait_free(m, w);
+                        return;
+                }
+}
+
+/* The leaf of @s was removed (@r 0 or -ENOENT), or could not be yet (@r, @e). */
+static void session_removed(Manager *m, Session *s, int r, const CgmError *e)
+{
         char api[CGM_PATH_MAX + 1100], user[256];
         uid_t uid = s->uid;
-        int r;
 
-        if (session_populated(m, s))
-                return;
         api_of(m, s->rel, api, sizeof(api));
-        r = cg_remove(&m->cgfs, s->rel, true, false, &e);
         if (r < 0 && r != -ENOENT) {
                 /* Repopulated in between, or the user left an empty child that a racing
                  * process entered: try again at the next event or sweep. */
-                log_debug("cannot remove `%s` yet: %s", api, e.msg);
+                log_debug("cannot remove `%s` yet: %s", api, e->msg);
                 return;
         }
         audit_write(0, getpid(), "cleanup", api, s->id, 0);
@@ -267,35 +456,222 @@ static void session_try_remove(Manager *m, Session *s)
         home_after_session(m, uid, user);
 }
 
+/* Remove @s's leaf if it is empty; then the home if that was the last session. */
+static void session_try_remove(Manager *m, Session *s)
+{
+        CgmError e = CGM_ERROR_NULL;
+        int r;
+
+        if (s->cleanup || session_populated(m, s))
+                return; /* a worker removes it already, or it is in use */
+        r = cg_remove(&m->cgfs, s->rel, true, false, &e);
+        session_removed(m, s, r, &e);
+}
+
+/*
+ * The rmdirs of a leaf (one per hierarchy) are the kernel's, and it may hold each for
+ * milliseconds (cgroup_mutex, memory cgroup offlining) — tens of them when thousands of
+ * cgroups go at once. The queued checks (below) therefore hand the removal itself to the
+ * cgroup workers (api-cgroup.c's threads) and go on serving. The thread touches only its
+ * copy of the path and the Cgfs, fixed from start to exit; the session stays registered
+ * until done() on the loop frees it, and a second removal of it is not started meanwhile.
+ * At most CLEANUP_IN_FLIGHT run at once, so the threads stay free for clients' writes.
+ */
+#define CLEANUP_IN_FLIGHT 2
+
+static void cleanup_run(WorkerJob *wj)
+{
+        SessionCleanup *c = container_of(wj, SessionCleanup, job);
+
+        c->r = cg_remove(&c->manager->cgfs, c->rel, true, false, &c->error);
+}
+
+static void check_arm(Manager *m);
+
+static void cleanup_done(WorkerJob *wj)
+{
+        SessionCleanup *c = container_of(wj, SessionCleanup, job);
+        Manager *m = c->manager;
+        Session *s = c->session;
+
+        m->n_cleanups--;
+        if (s)
+                s->cleanup = NULL;
+        if (s && !wj->cancelled && !m->stopping)
+                session_removed(m, s, c->r, &c->error);
+        free(c);
+        if (!m->stopping && (m->check_queue || m->check_sweep))
+                check_arm(m); /* a slot is free: the queue goes on */
+}
+
+/* Like session_try_remove(), with the rmdirs on a worker when there is one. */
+static void session_check(Manager *m, Session *s)
+{
+        size_t l = strlen(s->rel) + 1;
+        SessionCleanup *c;
+
+        if (!m->cg_workers.n_threads) {
+                session_try_remove(m, s); /* no threads (a test harness): inline */
+                return;
+        }
+        if (s->cleanup || session_populated(m, s))
+                return;
+        c = calloc(1, sizeof(*c) + l);
+        if (!c) {
+                session_try_remove(m, s);
+                return;
+        }
+        c->job = (WorkerJob){ .run = cleanup_run, .done = cleanup_done };
+        c->manager = m;
+        c->session = s;
+        c->error = (CgmError)CGM_ERROR_NULL;
+        memcpy(c->rel, s->rel, l);
+        s->cleanup = c;
+        m->n_cleanups++;
+        workers_submit(&m->cg_workers, &c->job);
+}
+
+/* At most this long per loop turn removing homes: the graces of a mass logout end together,
+ * and each removal is a recursive rmdir in every hierarchy. The rest follows a turn later. */
+#define HOME_BUDGET_NS 1000000ULL
+
+/* Remove the homes whose grace is over and which hold no process; watch those that still
+ * do. Without a system call for a home still in its grace (this runs at every inotify event).
+ * When the budget runs out before a removal, the timer is armed to come back at once for the
+ * rest. */
 static void homes_check_waits(Manager *m)
 {
+        uint64_t now = now_ns();
+
         for (HomeWait *w = m->home_waits, *next; w; w = next) {
                 const char *home = home_lookup(&m->homes, w->uid);
                 char user[256];
                 uid_t uid = w->uid;
                 next = w->next;
-                if (!home) {
+                if (home && w->until_ns > now)
+                        continue;
+                if (home)
+                        home_user_name(m, home, user, sizeof(user));
+                if (!home || home_kept(m, uid, user)) {
                         home_wait_free(m, w);
                         continue;
                 }
-                if (subtree_populated(m, home))
+                if (subtree_populated(m, home)) {
+                        if (w->wd < 0) {
+                                char api[CGM_PATH_MAX + 1100];
+                                w->wd = events_watch(m, home);
+                                api_of(m, home, api, sizeof(api));
+                                log_info("the grace of `%s` (uid %u) is over, but it still holds "
+                                         "processes: removed once they exit",
+                                         api, (unsigned)uid);
+                        }
                         continue;
-                home_user_name(m, home, user, sizeof(user));
-                home_wait_free(m, w);
-                home_after_session(m, uid, user);
-                next = m->home_waits; /* the list may have changed; the walk is cheap */
-                if (next && next->uid == uid)
-                        break;
+                }
+                if (now_ns() - now > HOME_BUDGET_NS) {
+                        home_timer_soon(m); /* only for removals: each one ends a wait */
+                        return;
+                }
+                home_wait_free(m, w); /* only @w: home_remove_now() touches no wait */
+                home_remove_now(m, uid, home);
         }
+        /* The timer is not re-armed here: armed for a wait that is gone, it fires for nothing
+         * and home_timer_dispatch() arms it for the next. */
 }
 
+static int home_timer_dispatch(LoopSource *src, uint32_t events)
+{
+        Manager *m = container_of(src, Manager, home_timer);
+        uint64_t n;
+
+        (void)events;
+        (void)!read(src->fd, &n, sizeof(n));
+        home_timer_arm(m); /* for the next deadline; homes_check_waits() may make it sooner */
+        homes_check_waits(m);
+        return 0;
+}
+
+/*
+ * Checking a session (is its leaf empty? then remove it in every hierarchy, and perhaps its
+ * home) costs a read, or up to a millisecond of rmdirs. 10,000 leaves emptying together, or a
+ * periodic check of 10,000 sessions, done in one go would hold every client for seconds. So
+ * the checks are queued and the loop runs them CHECK_BUDGET_NS at a time per round, between
+ * the clients' turns: an eventfd stays readable while work is left, and level-triggered epoll
+ * gives it one turn per round like any connection (loop.c).
+ */
+#define CHECK_BUDGET_NS 1000000ULL
+
+static bool check_idle(Manager *m)
+{
+        return !m->check_queue && !m->check_sweep;
+}
+
+static void check_arm(Manager *m)
+{
+        uint64_t one = 1;
+
+        if (!m->check_armed && m->check_work.fd >= 0 &&
+            write(m->check_work.fd, &one, sizeof(one)) == sizeof(one))
+                m->check_armed = true;
+}
+
+static void check_disarm(Manager *m)
+{
+        uint64_t n;
+
+        if (m->check_armed)
+                (void)!read(m->check_work.fd, &n, sizeof(n));
+        m->check_armed = false;
+}
+
+/* Look at @s soon (an event on its watch). */
+static void session_queue_check(Manager *m, Session *s)
+{
+        if (s->queued)
+                return;
+        check_arm(m);
+        s->queued = true;
+        s->check_next = m->check_queue;
+        m->check_queue = s;
+}
+
+/* Look at every session soon, and at the homes waiting after them. */
 static void sessions_check_all(Manager *m)
 {
-        for (Session *s = m->sessions, *next; s; s = next) {
-                next = s->next;
-                session_try_remove(m, s);
-        }
-        homes_check_waits(m);
+        check_arm(m);
+        m->check_sweep = true;
+        m->check_cursor = m->sessions;
+}
+
+static int check_dispatch(LoopSource *src, uint32_t events)
+{
+        Manager *m = container_of(src, Manager, check_work);
+        uint64_t start = now_ns();
+
+        (void)events;
+        do {
+                Session *s = m->check_queue;
+                if (m->n_cleanups >= CLEANUP_IN_FLIGHT) {
+                        /* Wait for a removal to finish: cleanup_done() arms us again. */
+                        check_disarm(m);
+                        return 0;
+                }
+                if (s) {
+                        m->check_queue = s->check_next;
+                        s->queued = false;
+                        session_check(m, s);
+                } else if (m->check_cursor) {
+                        s = m->check_cursor;
+                        m->check_cursor = s->next;
+                        session_check(m, s);
+                } else if (m->check_sweep) {
+                        m->check_sweep = false;
+                        homes_check_waits(m);
+                } else
+                        break;
+        } while (now_ns() - start < CHECK_BUDGET_NS);
+        if (check_idle(m))
+                check_disarm(m); /* nothing left: not readable any more */
+        return 0;
 }
 
 static int inotify_dispatch(LoopSource *src, uint32_t events)
@@ -314,15 +690,12 @@ static int inotify_dispatch(LoopSource *src, uint32_t events)
                                 overflow = true;
                                 continue;
                         }
-                        for (Session *s = m->sessions, *next; s; s = next) {
-                                next = s->next;
-                                if (s->wd != ev->wd)
-                                        continue;
-                                if (ev->mask & IN_IGNORED)
-                                        s->wd = -1; /* removed behind our back */
-                                session_try_remove(m, s);
-                                break;
-                        }
+                        Session *s = session_by_wd(m, ev->wd);
+                        if (!s)
+                                continue;
+                        if (ev->mask & IN_IGNORED)
+                                session_set_wd(m, s, -1); /* removed behind our back */
+                        session_queue_check(m, s);
                 }
         }
         if (overflow)
@@ -335,11 +708,19 @@ static int inotify_dispatch(LoopSource *src, uint32_t events)
 static int sweep_dispatch(LoopSource *src, uint32_t events)
 {
         Manager *m = container_of(src, Manager, sweep);
+        bool unwatched = false;
         uint64_t n;
 
         (void)events;
         (void)!read(src->fd, &n, sizeof(n));
         sessions_check_all(m);
+        if (m->sweep_fast) {
+                /* Back to the slow pace once every session has its watch again. */
+                for (Session *s = m->sessions; s && !unwatched; s = s->next)
+                        unwatched = s->wd < 0;
+                if (!unwatched)
+                        sweep_pace(m, false);
+        }
         return 0;
 }
 
@@ -367,7 +748,7 @@ static int scan_visit(const char *rel, void *userdata)
         id[l] = '\0';
         if (session_find(c->m, id) || session_add(c->m, id, c->uid, c->user, rel, &s) < 0)
                 return 0;
-        s->wd = events_watch(c->m, rel);
+        session_set_wd(c->m, s, events_watch(c->m, rel));
         return 0;
 }
 
@@ -376,6 +757,15 @@ int sessions_init(Manager *m, CgmError *e)
         struct itimerspec its = { 0 };
         unsigned ms = m->cgfs.v2 >= 0 ? CGM_SWEEP_MS : CGM_SWEEP_LEGACY_MS;
 
+        m->check_work = (LoopSource){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+                                      .callback = check_dispatch };
+        if (m->check_work.fd < 0 || loop_update(&m->loop, &m->check_work, EPOLLIN) < 0)
+                return cgm_error_set(e, -errno, NULL, "cannot set up an eventfd: %m");
+        m->home_timer = (LoopSource){ .fd = timerfd_create(CLOCK_MONOTONIC,
+                                                           TFD_CLOEXEC | TFD_NONBLOCK),
+                                      .callback = home_timer_dispatch };
+        if (m->home_timer.fd < 0 || loop_update(&m->loop, &m->home_timer, EPOLLIN) < 0)
+                return cgm_error_set(e, -errno, NULL, "cannot set up a timer: %m");
         m->inotify = (LoopSource){ .fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK),
                                    .callback = inotify_dispatch };
         if (m->inotify.fd < 0 || loop_update(&m->loop, &m->inotify, EPOLLIN) < 0)
@@ -389,6 +779,14 @@ int sessions_init(Manager *m, CgmError *e)
         its.it_interval = its.it_value;
         (void)timerfd_settime(m->sweep.fd, 0, &its, NULL);
         m->next_session_serial = (uint64_t)time(NULL) * 1000;
+        {
+                uint64_t seed[3] = { 0 };
+                /* Keys for the indexes' hashes (table.c); without entropy they still work. */
+                (void)!getrandom(seed, sizeof(seed), GRND_NONBLOCK);
+                table_init(&m->sessions_by_id, seed[0]);
+                table_init(&m->sessions_by_uid, seed[1]);
+                table_init(&m->sessions_by_wd, seed[2]);
+        }
 
         for (size_t i = 0; i < m->homes.n; i++) {
                 ScanCtx c = { .m = m, .uid = m->homes.homes[i].uid };
@@ -396,8 +794,10 @@ int sessions_init(Manager *m, CgmError *e)
                 home_user_name(m, m->homes.homes[i].path, c.user, sizeof(c.user));
                 (void)cg_walk(&m->cgfs, m->homes.homes[i].path, false, scan_visit, &c, &ignored);
         }
-        /* Resume cleanup: whatever emptied while the daemon was down goes now, and so do the
-         * homes logins made whose last session is gone. */
+        /* Resume cleanup: whatever emptied while the daemon was down goes now (in bounded
+         * batches once the loop runs: the daemon answers meanwhile); the homes
+         * logins made whose last session is gone begin a grace (a full one: how much of the
+         * old daemon's was left is not recorded) and go after it. */
         sessions_check_all(m);
         for (size_t i = m->homes.n; i-- > 0;) {
                 char user[256];
@@ -417,6 +817,17 @@ void sessions_deinit(Manager *m)
                 session_free(m, m->sessions);
         while (m->home_waits)
                 home_wait_free(m, m->home_waits);
+        m->check_sweep = false;
+        m->check_cursor = NULL;
+        m->check_armed = false;
+        m->sweep_fast = false;
+        if (m->check_work.fd >= 0) {
+                (void)loop_update(&m->loop, &m->check_work, 0);
+                m->check_work.fd = safe_close(m->check_work.fd);
+        }
+        table_deinit(&m->sessions_by_id);
+        table_deinit(&m->sessions_by_uid);
+        table_deinit(&m->sessions_by_wd);
         if (m->inotify.fd >= 0) {
                 (void)loop_update(&m->loop, &m->inotify, 0);
                 m->inotify.fd = safe_close(m->inotify.fd);
@@ -424,6 +835,10 @@ void sessions_deinit(Manager *m)
         if (m->sweep.fd >= 0) {
                 (void)loop_update(&m->loop, &m->sweep, 0);
                 m->sweep.fd = safe_close(m->sweep.fd);
+        }
+        if (m->home_timer.fd >= 0) {
+                (void)loop_update(&m->loop, &m->home_timer, 0);
+                m->home_timer.fd = safe_close(m->home_timer.fd);
         }
 }
 
@@ -595,7 +1010,8 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
         r = session_add(m, id, who->uid, who->user, leaf, &s);
         if (r < 0)
                 return cgm_error_set(e, r, NULL, "out of memory");
-        s->wd = events_watch(m, leaf);
+        home_wait_cancel(m, who->uid); /* a home in its grace is in use again */
+        session_set_wd(m, s, events_watch(m, leaf));
         snprintf(idp, id_size, "%s", id);
         api_of(m, leaf, pathp, path_size);
         return 0;

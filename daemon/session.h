@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "context.h"
@@ -13,23 +14,29 @@
 typedef struct HomeWait HomeWait;
 
 struct Session {
-        Session *next;
-        char id[CGM_NAME_MAX + 1];
+        Session *next, *prev; /* m->sessions */
+        TableNode by_id, by_uid, by_wd; /* m->sessions_by_* (by_wd while wd >= 0) */
+        Session *check_next; /* m->check_queue, while queued */
+        bool queued;
+        struct SessionCleanup *cleanup; /* its leaf's removal on a worker, while it runs */
         uid_t uid;
-        char user[256]; /* from the home's trusted.cgm.user attribute */
-        char rel[CGM_PATH_MAX + 1];
         int wd; /* inotify watch on its cgroup.events, -1 */
         bool closed;
         pid_t opener_pid; /* the process that opened it (0 after a daemon restart) ... */
         unsigned long long opener_start; /* ... and its start time: the pid is not trusted alone */
+        const char *user; /* from the home's trusted.cgm.user attribute; after id[] */
+        const char *rel;  /* after id[], in the same allocation */
+        char id[]; /* the id, the user and the leaf's path, each exactly as long as it is */
 };
 
-/* A home whose last session is gone but which still holds processes (a user's background
- * job in a child cgroup): removed when it empties. */
+/* A home a login made whose last session is gone: removed once its grace (home_grace_ms)
+ * has passed and it holds no process (a user's background job in a child cgroup keeps it
+ * until it exits). A new login of the uid cancels the wait and reuses the home. */
 typedef struct HomeWait {
         HomeWait *next;
         uid_t uid;
-        int wd;
+        int wd;           /* inotify watch on the home's cgroup.events once it must empty, -1 */
+        uint64_t until_ns; /* CLOCK_MONOTONIC end of the grace; 0: none */
 } HomeWait;
 
 /**

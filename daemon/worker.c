@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,10 @@ static void *worker_main(void *arg)
 {
         Workers *w = arg;
 
+        /* Linux's nice is per thread. Failure leaves the thread at the loop's priority. */
+        if (w->nice)
+                (void)setpriority(PRIO_PROCESS, (id_t)gettid(),
+                                  getpriority(PRIO_PROCESS, 0) + w->nice);
         pthread_mutex_lock(&w->lock);
         for (;;) {
                 WorkerJob *job;
@@ -85,9 +90,14 @@ static int workers_dispatch(LoopSource *s, uint32_t events)
 
 int workers_init(Workers *w, Loop *loop, unsigned n)
 {
+        return workers_init_nice(w, loop, n, 0);
+}
+
+int workers_init_nice(Workers *w, Loop *loop, unsigned n, int nice)
+{
         int r;
 
-        *w = (Workers){ .loop = loop, .wakeup = LOOP_SOURCE_NULL };
+        *w = (Workers){ .loop = loop, .wakeup = LOOP_SOURCE_NULL, .nice = nice };
         w->queue_tail = &w->queue;
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->cond, NULL);

@@ -30,11 +30,17 @@ typedef struct Workers {
         WorkerJob *queue, **queue_tail;
         WorkerJob *finished;
         unsigned n_queued, n_running;
+        int nice; /* of every thread, relative to the loop's */
         bool stop;
 } Workers;
 
 /** workers_init() - start @n threads and register the wakeup source on @loop */
 int workers_init(Workers *w, Loop *loop, unsigned n);
+/**
+ * workers_init_nice() - workers_init() whose threads run @nice steps below the loop's
+ * priority (setpriority() on each thread): bulk work in them yields the CPU to the loop
+ */
+int workers_init_nice(Workers *w, Loop *loop, unsigned n, int nice);
 /**
  * workers_deinit() - stop the threads and run done() for every job not still held by a
  * thread (queued ones with ->cancelled set); threads stuck in a lookup are left behind with

@@ -68,6 +68,7 @@ static void check_policy(const Policy *p)
                                        &p->kill_on_logout,
                                        &p->kill_exempt,
                                        &p->linger,
+                                       &p->home_grace_ms,
                                        &p->exclude,
                                        &p->admin_group,
                                        &p->max_cgroups_per_user,
@@ -88,6 +89,7 @@ static void check_policy(const Policy *p)
         FUZZ_CHECK(policy_uint(&p->creates_per_second) >= 1, "creates_per_second");
         FUZZ_CHECK(policy_uint(&p->connections_per_uid) >= 1, "connections_per_uid");
         FUZZ_CHECK(policy_uint(&p->nss_timeout_ms) >= 100, "nss_timeout_ms");
+        FUZZ_CHECK(policy_uint(&p->home_grace_ms) <= 86400000, "home_grace_ms");
         FUZZ_CHECK(p->socket.value[0] == '/' && strlen(p->socket.value) < 108, "socket `%s`",
                    p->socket.value);
         FUZZ_CHECK(p->base.value[0] == '/' || !strncmp(p->base.value, "self:", 5), "base `%s`",

@@ -30,7 +30,8 @@
 #                in boot 2 instead of the flavor's checks; may be given more than once
 #   -1           one boot only: the checks (or -x scripts) run in boot 1 right after the install
 # Environment: CGM_VM_CACHE (default /var/cache/cgm-vm: the images and the .debs they are made
-#   of), CGM_GUEST_MEM (MiB, default 1024), CGM_VM_QEMU_ARGS (extra qemu arguments).
+#   of), CGM_GUEST_MEM (MiB, default 1024), CGM_VM_QEMU_ARGS (extra qemu arguments),
+#   CGM_GUEST_EXTRA_DEBS (a directory of other .debs put on the data disk for -x scripts).
 # Exit status: 0 when every test point passed; 1 when one failed or a guest crashed, hung or
 #   timed out; 2 when the harness itself could not run (usage, no .debs, image build).
 set -euo pipefail
@@ -115,9 +116,12 @@ done
 #   README.md  the one the install follows (install.sh checks its steps are in it)
 #   plan       one line per test: NAME SECONDS COMMAND... (run in that order, from the data disk)
 #   debs/      cgm's .debs as the admin downloaded them
-#   bin/       test helpers from the build: forker, memhog, hostile, pam-session
+#   bin/       test helpers from the build: forker, memhog, hostile, pam-session, and the bench
+#              programs bench-cgm, bench-pam, bench-dlopen (bench/guest-bench.sh runs them)
 #   tests/     tests/guest and tests/integration from the source tree
+#   bench/     bench/ from the source tree (its runners)
 #   extra/     the -x scripts
+#   extra-debs/ other .debs for the -x scripts (CGM_GUEST_EXTRA_DEBS; bench/guest-bench.sh's peers)
 make_data() { # make_data FLAVOR BOOT ACTION (plan on stdin)
 	local d=$WORK/data
 	rm -rf "$d" "$WORK/data.img"
@@ -127,12 +131,15 @@ make_data() { # make_data FLAVOR BOOT ACTION (plan on stdin)
 	cp "$SRC/README.md" "$d/README.md"
 	rm -rf "$d/tests/guest/results" "$d"/tests/integration/*.[cho] "$d"/tests/integration/{forker,memhog,hostile}
 	local h
-	for h in tests/integration/forker tests/integration/memhog tests/integration/hostile tests/pam/pam-session; do
+	cp -r "$SRC/bench" "$d/"
+	for h in tests/integration/forker tests/integration/memhog tests/integration/hostile tests/pam/pam-session \
+		bench/bench-cgm bench/bench-pam bench/bench-dlopen; do
 		# libtool wrappers are scripts; the real program is in .libs
 		if [ -f "$BUILD/$(dirname $h)/.libs/$(basename $h)" ]; then cp "$BUILD/$(dirname $h)/.libs/$(basename $h)" "$d/bin/"
 		elif [ -x "$BUILD/$h" ]; then cp "$BUILD/$h" "$d/bin/"; fi
 	done
 	[ ${#EXTRA[@]} = 0 ] || cp "${EXTRA[@]}" "$d/extra/"
+	if [ -n "${CGM_GUEST_EXTRA_DEBS:-}" ] && ls "$CGM_GUEST_EXTRA_DEBS"/*.deb >/dev/null 2>&1; then mkdir -p "$d/extra-debs"; cp "$CGM_GUEST_EXTRA_DEBS"/*.deb "$d/extra-debs/"; fi
 	cat >"$d/plan"
 	echo "$3" >"$d/action"
 	cat >"$d/entry.sh" <<-EOF

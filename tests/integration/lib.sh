@@ -34,6 +34,26 @@ BG_PIDS=()
 ok() { n_test=$((n_test + 1)); echo "ok $n_test - $*"; }
 not_ok() { n_test=$((n_test + 1)); n_failed=$((n_failed + 1)); echo "not ok $n_test - $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# For the tests that log in through pam_cgm with pamtester and users from libnss-extrausers
+# (bind-mounted in a private mount namespace): skip unless all three are there.
+require_pam_extrausers() {
+	[ -n "${PAM_CGM:-}" ] && [ -f "$PAM_CGM" ] || skip_all "pam_cgm.so not built (PAM_CGM)"
+	command -v pamtester >/dev/null || skip_all "needs pamtester"
+	local f found=
+	for f in /usr/lib/libnss_extrausers.so.2 /usr/lib/*/libnss_extrausers.so.2; do [ -e "$f" ] && found=1; done
+	[ -n "$found" ] && [ -d /var/lib/extrausers ] || skip_all "needs libnss-extrausers"
+	# A sanitizer build of pam_cgm.so needs its runtime loaded first in programs that are not
+	# built with it (pamtester): preload it there, and leave leak checking to the valgrind run.
+	ASAN_RT=$(ldd "$PAM_CGM" 2>/dev/null | awk '/libasan|libubsan/ { print $3 }' | paste -sd: -)
+}
+pamtester() {
+	if [ -n "${ASAN_RT:-}" ]; then
+		LD_PRELOAD=$ASAN_RT ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 command pamtester "$@"
+	else
+		command pamtester "$@"
+	fi
+}
 diag() { printf '# %s\n' "$@"; }
 
 # check DESCRIPTION COMMAND...: pass when COMMAND succeeds.

@@ -18,6 +18,14 @@ check_PROGRAMS += tests/integration/nsexec tests/integration/nsclient
 tests_integration_nsexec_SOURCES = tests/integration/nsexec.c
 tests_integration_nsclient_SOURCES = tests/integration/nsclient.c
 tests_integration_nsclient_LDADD = client/libcgm.la
+# direct-probe: one libcgm read printed for a byte-for-byte comparison, for test-direct.sh
+check_PROGRAMS += tests/integration/direct-probe
+tests_integration_direct_probe_SOURCES = tests/integration/direct-probe.c
+tests_integration_direct_probe_LDADD = client/libcgm.la
+# pipeline: several requests on one connection without waiting, for test-blocking.sh
+check_PROGRAMS += tests/integration/pipeline
+tests_integration_pipeline_SOURCES = tests/integration/pipeline.c
+tests_integration_pipeline_LDADD = $(DBUS_LIBS)
 
 INTEGRATION_TESTS = \
 	tests/integration/test-daemon.sh \
@@ -26,9 +34,13 @@ INTEGRATION_TESTS = \
 	tests/integration/test-v2.sh \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-sessions.sh \
+	tests/integration/test-linger.sh \
 	tests/integration/test-systemd-mode.sh \
 	tests/integration/test-service.sh \
-	tests/integration/test-namespaces.sh
+	tests/integration/test-namespaces.sh \
+	tests/integration/test-direct.sh \
+	tests/integration/test-blocking.sh \
+	tests/integration/test-scale.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
 
@@ -43,6 +55,8 @@ AM_TESTS_ENVIRONMENT = \
 	FAKE_SYSTEMD='$(abs_top_builddir)/tests/integration/fake-systemd'; export FAKE_SYSTEMD; \
 	NSEXEC='$(abs_top_builddir)/tests/integration/nsexec'; export NSEXEC; \
 	NSCLIENT='$(abs_top_builddir)/tests/integration/nsclient'; export NSCLIENT; \
+	DIRECT_PROBE='$(abs_top_builddir)/tests/integration/direct-probe'; export DIRECT_PROBE; \
+	PIPELINE='$(abs_top_builddir)/tests/integration/pipeline'; export PIPELINE; \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT;
 # Tests without an extension (the cmocka binaries) speak TAP too (CMOCKA_MESSAGE_OUTPUT=TAP).
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

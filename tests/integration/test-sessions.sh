@@ -17,22 +17,8 @@ if [ -z "${CGM_TEST_IN_MOUNTNS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 require_root
-[ -n "${PAM_CGM:-}" ] && [ -f "$PAM_CGM" ] || skip_all "pam_cgm.so not built (PAM_CGM)"
+require_pam_extrausers
 [ -n "${PAM_SESSION:-}" ] && [ -x "$PAM_SESSION" ] || skip_all "tests/pam/pam-session not built (PAM_SESSION)"
-command -v pamtester >/dev/null || skip_all "needs pamtester"
-extrausers=$(ls /usr/lib/libnss_extrausers.so.2 /usr/lib/*/libnss_extrausers.so.2 2>/dev/null | head -n1)
-[ -n "$extrausers" ] && [ -d /var/lib/extrausers ] || skip_all "needs libnss-extrausers"
-
-# A sanitizer build of pam_cgm.so needs its runtime loaded first in programs that are not
-# built with it (pamtester): preload it there, and leave leak checking to the valgrind run.
-ASAN_RT=$(ldd "$PAM_CGM" 2>/dev/null | awk '/libasan|libubsan/ { print $3 }' | paste -sd: -)
-pamtester() {
-	if [ -n "$ASAN_RT" ]; then
-		LD_PRELOAD=$ASAN_RT ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 command pamtester "$@"
-	else
-		command pamtester "$@"
-	fi
-}
 
 # --- a private world: users and groups from extrausers, our own PAM services ------------------
 U_ALICE=61011 U_BOB=61012 U_CAROL=61013 U_DAVE=61014 U_ERIN=61015 U_FRANK=61016
@@ -74,9 +60,12 @@ check "NSS sees alice through extrausers" bash -c "getent passwd alice | grep -q
 check "NSS puts bob in students and lab" bash -c "id -nG bob | tr ' ' '\n' | grep -qx lab && id -nG bob | tr ' ' '\n' | grep -qx students"
 
 CONF=$TEST_TMP/cgm.conf
+# home_grace_ms = 0: a home goes as soon as its last session is gone, which is what the checks
+# below wait for (the grace itself is test-linger.sh's). It takes the place of a comment line, so
+# the FILE:LINE the checks expect stay as they were.
 write_conf() { # write_conf KILL_ON_LOGOUT STUDENTS_PIDS
 	cat >"$CONF" <<-CONF
-	# test policy
+	home_grace_ms = 0
 	kill_on_logout = $1
 	linger = erin
 	exclude = dave

@@ -9,11 +9,13 @@ UNIT_TESTS = \
 	tests/unit/test-auth \
 	tests/unit/test-nsview \
 	tests/unit/test-mountinfo \
+	tests/unit/test-cgread \
 	tests/unit/test-policy \
 	tests/unit/test-reply \
 	tests/unit/test-systemd \
 	tests/unit/test-log \
-	tests/unit/test-wire
+	tests/unit/test-wire \
+	tests/unit/test-table
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -52,6 +54,9 @@ tests_unit_test_nsview_LDADD = $(UNIT_LDADD)
 tests_unit_test_mountinfo_SOURCES = tests/unit/test-mountinfo.c
 tests_unit_test_mountinfo_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
+tests_unit_test_cgread_SOURCES = tests/unit/test-cgread.c
+tests_unit_test_cgread_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cgread_LDADD = $(UNIT_LDADD)
 tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
@@ -68,6 +73,10 @@ endif
 # Not a program: a check over the daemon's sources (every reply string goes through reply.c).
 TESTS += tests/unit/test-reply-discipline.sh
 EXTRA_DIST += tests/unit/test-reply-discipline.sh
+
+tests_unit_test_table_SOURCES = tests/unit/test-table.c
+tests_unit_test_table_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_table_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_log_SOURCES = tests/unit/test-log.c
 tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)

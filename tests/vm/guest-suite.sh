@@ -16,6 +16,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 export CGMD=/cgm/bin/cgmd CGM=/cgm/bin/cgm FORKER=/cgm/bin/forker MEMHOG=/cgm/bin/memhog
 # test-namespaces.sh (run-vm.sh copies them when built; the test skips otherwise)
 export NSEXEC=/cgm/bin/nsexec NSCLIENT=/cgm/bin/nsclient
+# test-blocking.sh (run-vm.sh copies it when built; the test skips otherwise)
+export PIPELINE=/cgm/bin/pipeline
+# test-direct.sh (run-vm.sh copies it when built; the test skips otherwise)
+export DIRECT_PROBE=/cgm/bin/direct-probe
 # test-sessions.sh (run-vm.sh copies them when the build has them; the test skips otherwise)
 export PAM_CGM=/cgm/lib/pam_cgm.so PAM_SESSION=/cgm/bin/pam-session
 per_test=${CGM_VM_TEST_TIMEOUT:-90}

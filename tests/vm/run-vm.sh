@@ -186,11 +186,18 @@ for l in "$BUILD"/client/.libs/libcgm.so.*; do [ -e "$l" ] && add "$l" "/usr/lib
 add "$BUILD/tests/integration/forker" /cgm/bin/forker
 # test-hostile.sh's D-Bus client (it fails, saying so, without it)
 [ -x "$BUILD/tests/integration/hostile" ] && add "$BUILD/tests/integration/hostile" /cgm/bin/hostile
+# test-blocking.sh's pipelining D-Bus client (it skips without it)
+[ -x "$BUILD/tests/integration/pipeline" ] && add "$BUILD/tests/integration/pipeline" /cgm/bin/pipeline
 # test-namespaces.sh's helpers (it skips without them): nsexec, and nsclient, which links
 # libcgm and so is a libtool wrapper in the build tree like cgm
 [ -x "$BUILD/tests/integration/nsexec" ] && add "$BUILD/tests/integration/nsexec" /cgm/bin/nsexec
 if elf "$BUILD/tests/integration/nsclient"; then add "$BUILD/tests/integration/nsclient" /cgm/bin/nsclient
 elif [ -x "$BUILD/tests/integration/.libs/nsclient" ]; then add "$BUILD/tests/integration/.libs/nsclient" /cgm/bin/nsclient; fi
+# test-direct.sh's libcgm client (it skips without it), and strace, with which it checks that
+# direct reads skip the daemon (that check is left out without it)
+if elf "$BUILD/tests/integration/direct-probe"; then add "$BUILD/tests/integration/direct-probe" /cgm/bin/direct-probe
+elif [ -x "$BUILD/tests/integration/.libs/direct-probe" ]; then add "$BUILD/tests/integration/.libs/direct-probe" /cgm/bin/direct-probe; fi
+p=$(command -v strace || true); [ -n "$p" ] && add "$p" /usr/bin/strace
 if [ -x "$BUILD/tests/integration/memhog" ]; then add "$BUILD/tests/integration/memhog" /cgm/bin/memhog
 else cc -O2 -o "$ROOT/cgm/bin/memhog" "$SRC/tests/integration/memhog.c" || die "cannot build memhog"; fi
 # test-sessions.sh: the PAM module and tests/pam/pam-session (PAM_CGM and PAM_SESSION, set by
@@ -208,7 +215,7 @@ for l in /usr/lib/x86_64-linux-gnu/security/pam_permit.so /usr/lib/libnss_extrau
 done
 mkdir -p "$ROOT/cgm/tests"
 cp -r "$SRC/tests/integration" "$SRC/tests/vm" "$ROOT/cgm/tests/"
-rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog,hostile,nsexec,nsclient}
+rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog,hostile,nsexec,nsclient,direct-probe,pipeline}
 printf '%s\n' "${TESTS[@]}" >"$ROOT/cgm/tests/list"
 
 # Shared libraries of every ELF in the image; those already in it (libcgm, packages) win.
