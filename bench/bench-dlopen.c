@@ -5,7 +5,9 @@
  * Linux-PAM loads every module of a stack with dlopen(RTLD_NOW) in each login process and
  * dlclose()s it at pam_end(), so a module's load cost is paid per login. This times
  * dlopen(RTLD_NOW | RTLD_LOCAL) + dlclose() of each module given, N times each (default 200),
- * interleaved so that all see the same machine state, and prints the median and p90 in µs.
+ * interleaved so that all see the same machine state, and prints one line per module:
+ * `Dlopen/NAME median_us= p99_us= floor_us= ratio= added_us= n=`, the floor being the first
+ * module's median.
  * libpam is loaded first, as in any PAM application, so only what the module adds is timed.
  * A module linked with -z nodelete stays loaded after its first dlclose(), so its later loads
  * would cost nothing: each repetition runs in a fresh child process (fork), as a login does,
@@ -91,10 +93,18 @@ int main(int argc, char **argv)
                         }
                 }
         }
-        for (int k = 0; k < m; k++) {
+        /* One line per module, named after its file (Dlopen/pam_cgm for .../pam_cgm.so); the
+         * floor is the first module's median (pam_permit.so, a module that loads nothing). */
+        for (int k = 0; k < m; k++)
                 qsort(t + k * n, (size_t)n, sizeof(double), cmp);
-                printf("%-60s median_us=%.1f p90_us=%.1f n=%d\n", argv[2 + k], t[k * n + n / 2],
-                       t[k * n + n * 9 / 10], n);
+        for (int k = 0; k < m; k++) {
+                const char *base = strrchr(argv[2 + k], '/');
+                double med = t[k * n + n / 2], floor = t[n / 2];
+                base = base ? base + 1 : argv[2 + k];
+                printf("Dlopen/%.*s median_us=%.1f p99_us=%.1f floor_us=%.1f ratio=%.2f "
+                       "added_us=%.1f n=%d\n",
+                       (int)strcspn(base, "."), base, med, t[k * n + (n * 99) / 100], floor,
+                       floor > 0 ? med / floor : 0.0, med - floor, n);
         }
         return 0;
 }

@@ -20,6 +20,9 @@
 # measured it (-c freezer,pids) and pam_cgroup with a cgrules.conf that puts the user into a
 # cgroup of its own with the memory, cpu and pids controllers.
 #
+# The load runner uses a 128 MiB page-cache hog, and the scale runner stops at 1,000 sessions
+# over 100 homes: the guest has 1 GiB of memory and runs emulated.
+#
 # Environment: N (calls per figure, default 300), N_PAM (logins per mode, default 100).
 set -u
 DATA=${CGM_GUEST_DATA:-/run/cgm-guest/data}
@@ -70,9 +73,12 @@ if ls "$DATA"/extra-debs/*.deb >/dev/null 2>&1; then
 	fi
 fi
 echo "# peers: $(echo "$peers" | awk 'NF { printf "%s ", $1 }')"
-echo "1..3"
+echo "1..5"
 # The data disk is read-only: the runners write only below /tmp and the cgroup tree.
 run bench-cgm env BENCH="$BIN/bench-cgm" N="$N" bash "$DATA/bench/run.sh"
 run bench-pam env BENCH_PAM="$BIN/bench-pam" PAM_CGM="$(mod pam_cgm.so)" \
 	N="$N_PAM" N_SPACED=20 LIVE=200 PEERS="$peers" bash "$DATA/bench/run-pam.sh"
 run bench-dlopen "$BIN/bench-dlopen" 200 "$(mod pam_permit.so)" "$(mod pam_cgm.so)" "$(mod pam_unix.so)"
+run bench-load env BENCH_LOAD="$BIN/bench-load" HOG_MB=128 bash "$DATA/bench/run-load.sh"
+# 1,000 sessions over 100 homes: the guest has 1 GiB and runs emulated.
+run bench-scale env BENCH_SCALE="$BIN/bench-scale" MAX=1000 HOMES=100 N=100 bash "$DATA/bench/run-scale.sh"

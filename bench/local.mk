@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Benchmarks: built by `make`, never run by `make check`. `make bench` runs bench/run.sh
-# (needs root) against the binaries of this build, bench/run-load.sh, and bench/run-pam.sh
-# when PAM is there.
+# Benchmarks: built by `make`, never run by `make check`. `make bench` (needs root) runs, against
+# the binaries of this build, bench/run.sh, bench/run-load.sh, bench/run-pam.sh and
+# bench-dlopen when PAM is there, and bench/run-scale.sh: one line per figure, bench/README.md.
 noinst_PROGRAMS += bench/bench-cgm
 bench_bench_cgm_SOURCES = bench/bench-cgm.c
 bench_bench_cgm_LDADD = client/libcgm.la
@@ -12,7 +12,8 @@ bench_bench_load_LDADD = client/libcgm.la
 EXTRA_DIST += bench/lib.sh bench/run.sh bench/run-pam.sh bench/README.md bench/favordynmods.sh
 EXTRA_DIST += bench/run-load.sh
 
-BENCH_DEPS = cgmd$(EXEEXT) cgm$(EXEEXT) bench/bench-cgm$(EXEEXT) bench/bench-load$(EXEEXT)
+BENCH_DEPS = cgmd$(EXEEXT) cgm$(EXEEXT) bench/bench-cgm$(EXEEXT) bench/bench-load$(EXEEXT) \
+	bench/bench-scale$(EXEEXT)
 if HAVE_PAM
 # bench-pam: a PAM login's open+close with pam_cgm against the same stack without it.
 noinst_PROGRAMS += bench/bench-pam
@@ -28,8 +29,13 @@ BENCH_DEPS += bench/bench-pam$(EXEEXT) pam_cgm/pam_cgm.la
 BENCH_PAM_RUN = CGMD='$(abs_top_builddir)/cgmd' CGM='$(abs_top_builddir)/cgm' \
 	BENCH_PAM='$(abs_top_builddir)/bench/bench-pam' \
 	PAM_CGM='$(abs_top_builddir)/pam_cgm/.libs/pam_cgm.so' $(SHELL) $(top_srcdir)/bench/run-pam.sh
+# Against pam_permit (the floor, a module that loads nothing) and pam_unix (every login has it).
+BENCH_DLOPEN_RUN = mods=$$(for m in pam_permit.so pam_unix.so; do ls /lib/*/security/$$m /usr/lib/*/security/$$m 2>/dev/null | head -n1; done); \
+	set -- $$mods; '$(abs_top_builddir)/bench/bench-dlopen' 200 "$$1" '$(abs_top_builddir)/pam_cgm/.libs/pam_cgm.so' "$$2"
+BENCH_DEPS += bench/bench-dlopen$(EXEEXT)
 else
 BENCH_PAM_RUN = @echo 'bench: PAM not found by configure: no PAM benchmark'
+BENCH_DLOPEN_RUN = @true
 endif
 
 bench: $(BENCH_DEPS)
@@ -38,10 +44,13 @@ bench: $(BENCH_DEPS)
 	CGMD='$(abs_top_builddir)/cgmd' CGM='$(abs_top_builddir)/cgm' \
 	BENCH_LOAD='$(abs_top_builddir)/bench/bench-load' $(SHELL) $(top_srcdir)/bench/run-load.sh
 	$(BENCH_PAM_RUN)
+	$(BENCH_DLOPEN_RUN)
+	CGMD='$(abs_top_builddir)/cgmd' CGM='$(abs_top_builddir)/cgm' \
+	BENCH_SCALE='$(abs_top_builddir)/bench/bench-scale' $(SHELL) $(top_srcdir)/bench/run-scale.sh
 .PHONY: bench
 
-# bench-scale: cgmd with 10 to 10,000 live sessions (bench/run-scale.sh; not part of `make bench`,
-# it takes minutes and 10,000 processes).
+# bench-scale: cgmd with 10 to 10,000 live sessions (bench/run-scale.sh; the last part of
+# `make bench`, or alone: about 80 s and 10,000 processes).
 noinst_PROGRAMS += bench/bench-scale
 bench_bench_scale_SOURCES = bench/bench-scale.c
 bench_bench_scale_LDADD = client/libcgm.la

@@ -117,7 +117,7 @@ done
 #   plan       one line per test: NAME SECONDS COMMAND... (run in that order, from the data disk)
 #   debs/      cgm's .debs as the admin downloaded them
 #   bin/       test helpers from the build: forker, memhog, hostile, pam-session, and the bench
-#              programs bench-cgm, bench-pam, bench-dlopen (bench/guest-bench.sh runs them)
+#              programs bench-cgm, -pam, -dlopen, -load, -scale (bench/guest-bench.sh runs them)
 #   tests/     tests/guest and tests/integration from the source tree
 #   bench/     bench/ from the source tree (its runners)
 #   extra/     the -x scripts
@@ -133,7 +133,7 @@ make_data() { # make_data FLAVOR BOOT ACTION (plan on stdin)
 	local h
 	cp -r "$SRC/bench" "$d/"
 	for h in tests/integration/forker tests/integration/memhog tests/integration/hostile tests/pam/pam-session \
-		bench/bench-cgm bench/bench-pam bench/bench-dlopen; do
+		bench/bench-cgm bench/bench-pam bench/bench-dlopen bench/bench-load bench/bench-scale; do
 		# libtool wrappers are scripts; the real program is in .libs
 		if [ -f "$BUILD/$(dirname $h)/.libs/$(basename $h)" ]; then cp "$BUILD/$(dirname $h)/.libs/$(basename $h)" "$d/bin/"
 		elif [ -x "$BUILD/$h" ]; then cp "$BUILD/$h" "$d/bin/"; fi

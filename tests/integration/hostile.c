@@ -970,6 +970,9 @@ static int cmd_call(int argc, char **argv)
         do_call(&c, &res);
         rc = print_result(stdout, &res);
         check_reused(stdout);
+        for (int k = 0; k < c.n_args; k++)
+                free(c.args[k].s);
+        free(c.args);
         return rc;
 }
 
