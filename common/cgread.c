@@ -176,7 +176,7 @@ const char *cgfs_hierarchy_name(const Cgfs *cg, int h)
         return cg->h[h].is_v2 ? "cgroup2" : cg->h[h].controllers;
 }
 
-static void split_parent(const char *rel, char *parent, size_t pn, char *name, size_t nn)
+void cg_split_parent(const char *rel, char *parent, size_t pn, char *name, size_t nn)
 {
         const char *slash = strrchr(rel, '/');
 
@@ -261,7 +261,7 @@ int cg_file_error(const Cgfs *cg, const char *rel, const char *key, const char *
                  * missing controller. */
                 if (cg_exists(cg, rel, e) < 0)
                         return e->code;
-                split_parent(rel, parent, sizeof(parent), name, sizeof(name));
+                cg_split_parent(rel, parent, sizeof(parent), name, sizeof(name));
                 if (cg->v2 >= 0 && *rel &&
                     cgfs_read(cg, cg->v2, parent, "cgroup.procs", procs, sizeof(procs)) > 0)
                         return cgm_error_set(e, -EOPNOTSUPP, CGM_ERR_NOT_SUPPORTED,

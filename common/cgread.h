@@ -85,6 +85,8 @@ const char *cgfs_layout_name(CgfsLayout layout);
 
 /** cg_strip_newline() - cut trailing newlines and blanks off @s (cgroupfs values end in one) */
 void cg_strip_newline(char *s);
+/** cg_split_parent() - @rel's parent ("" at the top) and last name, into @parent and @name */
+void cg_split_parent(const char *rel, char *parent, size_t pn, char *name, size_t nn);
 
 /** cg_populated() - does @rel hold a process (cgroup.events on v2, else its cgroup.procs)? */
 bool cg_populated(const Cgfs *cg, const char *rel);

@@ -48,19 +48,6 @@ static void cg_api(const Cgfs *cg, const char *rel, char *out, size_t n)
         cgfs_api_path(cg, rel, out, n);
 }
 
-static void split_parent(const char *rel, char *parent, size_t pn, char *name, size_t nn)
-{
-        const char *slash = strrchr(rel, '/');
-
-        if (!slash) {
-                snprintf(parent, pn, "%s", "");
-                snprintf(name, nn, "%s", rel);
-        } else {
-                snprintf(parent, pn, "%.*s", (int)(slash - rel), rel);
-                snprintf(name, nn, "%s", slash + 1);
-        }
-}
-
 /* Give a cgroup made for a user on v2 the ownership a mkdir by that user would have given. */
 static int cg_chown_all(const Cgfs *cg, const char *rel, uid_t owner)
 {
@@ -167,7 +154,7 @@ static int cg_create_undo(const Cgfs *cg, const char *rel, const bool *made)
 {
         char parent[CGM_PATH_MAX + 1], name[CGM_NAME_MAX + 1], api[CGM_PATH_MAX + 64];
 
-        split_parent(rel, parent, sizeof(parent), name, sizeof(name));
+        cg_split_parent(rel, parent, sizeof(parent), name, sizeof(name));
         for (size_t k = 0; k < cg->n; k++) {
                 size_t i = k == 0 ? (size_t)cg->primary : (k <= (size_t)cg->primary ? k - 1 : k);
                 _cleanup_close_ int pfd = -1;
@@ -247,7 +234,7 @@ int cg_create(const Cgfs *cg, const char *rel, uid_t owner, const CgSetting *set
                                                               : CGM_ERR_INVALID_VALUE,
                                              "%s", why);
         }
-        split_parent(rel, parent, sizeof(parent), name, sizeof(name));
+        cg_split_parent(rel, parent, sizeof(parent), name, sizeof(name));
 
         /* The primary hierarchy first: it decides "exists" and "parent missing". */
         for (size_t k = 0; k < cg->n; k++) {
