@@ -19,6 +19,17 @@
 #include "keys.h"
 #include "mountinfo.h"
 #include "name.h"
+#include "utf8.h"
+
+/* A copy of @s as the daemon would send it: bytes that are not UTF-8 (a cgroup name is any
+ * bytes) as `\xNN`, the escape of daemon/reply.c. NULL when out of memory. */
+static char *dup_out(const char *s)
+{
+        bool oom;
+        char *escaped = cgm_utf8_escape(s, false, &oom);
+
+        return escaped ? escaped : oom ? NULL : strdup(s);
+}
 
 void direct_init(Direct *d)
 {
@@ -216,8 +227,8 @@ int direct_get(Direct *d, const char *path, const char *const *keys, size_t n_ke
                         cgm_kv_free(kv, n);
                         return not_answered(d);
                 }
-                kv[n].key = strdup(names[i]);
-                kv[n].value = strdup(value);
+                kv[n].key = dup_out(names[i]);
+                kv[n].value = dup_out(value);
                 n++;
                 if (!kv[n - 1].key || !kv[n - 1].value) {
                         cgm_kv_free(kv, n);
@@ -279,7 +290,7 @@ static int list_visit(const char *rel, void *userdata)
                 s->cap = cap;
         }
         cgfs_api_path(s->cg, rel, api, sizeof(api));
-        s->paths[s->n] = strdup(api);
+        s->paths[s->n] = dup_out(api);
         if (!s->paths[s->n])
                 return -ENOMEM;
         s->paths[++s->n] = NULL;
@@ -361,8 +372,8 @@ int direct_whoami(Direct *d, uid_t *uidp, char **homep, char **cgroupp, cgm_kv *
                                sizeof(where)) < 0)
                 return 0;
         cgfs_api_path(&d->cg, d->home, api, sizeof(api));
-        home = strdup(api);
-        cgroup = strdup(where);
+        home = dup_out(api);
+        cgroup = dup_out(where);
         if (!home || !cgroup)
                 return 0;
         if (limitsp) {
@@ -375,7 +386,7 @@ int direct_whoami(Direct *d, uid_t *uidp, char **homep, char **cgroupp, cgm_kv *
                                        &ignored) < 0)
                                 continue;
                         kv[n].key = strdup(cg_whoami_keys[i]);
-                        kv[n].value = strdup(value);
+                        kv[n].value = dup_out(value);
                         n++;
                         if (!kv[n - 1].key || !kv[n - 1].value) {
                                 cgm_kv_free(kv, n);

@@ -46,6 +46,7 @@
 #include "connect.h"
 #include "error.h"
 #include "protocol.h"
+#include "utf8.h"
 #include "wire.h"
 
 #define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path))
@@ -114,51 +115,6 @@ static const char *hint_unreachable(void)
 static int64_t now_ms(void)
 {
         return cgm_monotonic_ms();
-}
-
-/**
- * cgm_wire_utf8_valid() - whether @n bytes at @s are UTF-8 as D-Bus accepts it
- *
- * Shortest forms only, no surrogates, nothing above U+10FFFF, and no NUL (a D-Bus string
- * cannot hold one). The same rule as libdbus' dbus_validate_utf8().
- */
-bool cgm_wire_utf8_valid(const char *s, size_t n)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        size_t i = 0;
-
-        while (i < n) {
-                unsigned char c = p[i];
-                uint32_t cp, min;
-                size_t len;
-
-                if (c == 0)
-                        return false;
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if ((c & 0xe0) == 0xc0) {
-                        len = 2, cp = c & 0x1f, min = 0x80;
-                } else if ((c & 0xf0) == 0xe0) {
-                        len = 3, cp = c & 0x0f, min = 0x800;
-                } else if ((c & 0xf8) == 0xf0) {
-                        len = 4, cp = c & 0x07, min = 0x10000;
-                } else {
-                        return false;
-                }
-                if (n - i < len)
-                        return false;
-                for (size_t k = 1; k < len; k++) {
-                        if ((p[i + k] & 0xc0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (p[i + k] & 0x3f);
-                }
-                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += len;
-        }
-        return true;
 }
 
 /* ---- marshalling ------------------------------------------------------------------------ */
@@ -379,7 +335,7 @@ static int reader_string(Reader *rd, bool signature, const char **sp)
                 return -EPROTO;
         }
         if (n >= rd->end - rd->pos || rd->buf[rd->pos + n] != '\0' ||
-            !cgm_wire_utf8_valid((const char *)rd->buf + rd->pos, n))
+            !cgm_utf8_valid((const char *)rd->buf + rd->pos, n))
                 return -EPROTO;
         *sp = (const char *)rd->buf + rd->pos;
         rd->pos += (size_t)n + 1;
@@ -832,7 +788,7 @@ int cgm_wire_connect(CgmWire **wp, const char *socket, int timeout_ms)
                             w->socket, sizeof(w->socket) - 1);
         }
         memcpy(w->socket, socket, strlen(socket) + 1);
-        if (!cgm_wire_utf8_valid(w->socket, strlen(w->socket)))
+        if (!cgm_utf8_valid(w->socket, strlen(w->socket)))
                 return fail(w, -EINVAL, NULL, "socket path is not valid UTF-8");
         r = socket_connect(w, deadline, timeout_ms);
         if (r < 0) {
@@ -1007,7 +963,7 @@ static int check_string(CgmWire *w, const char *what, const char *s, size_t max)
                             what, len, max);
         if (!len)
                 return fail(w, -EINVAL, NULL, "the %s is empty", what);
-        if (!cgm_wire_utf8_valid(s, len))
+        if (!cgm_utf8_valid(s, len))
                 return fail(w, -EINVAL, NULL, "the %s is not valid UTF-8", what);
         return 0;
 }
@@ -1058,7 +1014,7 @@ int cgm_wire_open_session(CgmWire *w, const char *user, const cgm_kv *info, size
         for (size_t i = 0; i < n_info; i++) {
                 r = check_string(w, "key", info[i].key, KEY_MAX);
                 if (r >= 0 && info[i].value &&
-                    !cgm_wire_utf8_valid(info[i].value, strlen(info[i].value)))
+                    !cgm_utf8_valid(info[i].value, strlen(info[i].value)))
                         r = fail(w, -EINVAL, NULL, "the value of `%s` is not valid UTF-8",
                                  info[i].key);
                 if (r >= 0 && (!info[i].value || strlen(info[i].value) >= CGM_VALUE_MAX))

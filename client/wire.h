@@ -28,7 +28,6 @@ int cgm_wire_open_session(CgmWire *w, const char *user, const cgm_kv *info, size
                           char **idp, char **pathp);
 int cgm_wire_close_session(CgmWire *w, const char *id);
 
-bool cgm_wire_utf8_valid(const char *s, size_t n);
 
 /* ---- the marshaller and the parser, exposed for tests/unit/test-wire and fuzz-wire -------- */
 

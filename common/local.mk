@@ -13,6 +13,8 @@ common_libcgmcommon_la_SOURCES = \
 	common/units.c \
 	common/text.h \
 	common/text.c \
+	common/utf8.h \
+	common/utf8.c \
 	common/keys.h \
 	common/keys.c \
 	common/mountinfo.h \

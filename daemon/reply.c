@@ -18,81 +18,16 @@
 #include <string.h>
 
 #include "reply.h"
-
-/* Length of the valid UTF-8 character at @s (1..4), or 0 when it is not one. Strict: no
- * overlong forms, no surrogates, nothing above U+10FFFF, as libdbus requires. */
-static size_t utf8_char_len(const unsigned char *s)
-{
-        unsigned char c = s[0];
-
-        if (c < 0x80)
-                return c ? 1 : 0;
-        if (c >= 0xc2 && c <= 0xdf)
-                return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-        if (c >= 0xe0 && c <= 0xef) {
-                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-                        return 0;
-                if (c == 0xe0 && s[1] < 0xa0)
-                        return 0; /* overlong */
-                if (c == 0xed && s[1] >= 0xa0)
-                        return 0; /* UTF-16 surrogate */
-                return 3;
-        }
-        if (c >= 0xf0 && c <= 0xf4) {
-                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-                        return 0;
-                if (c == 0xf0 && s[1] < 0x90)
-                        return 0; /* overlong */
-                if (c == 0xf4 && s[1] >= 0x90)
-                        return 0; /* above U+10FFFF */
-                return 4;
-        }
-        return 0;
-}
+#include "utf8.h"
 
 char *reply_utf8_escape(const char *s, bool *oom)
 {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t i, o = 0, need = 0;
-        bool clean = true;
-        char *out;
+        char *out = cgm_utf8_escape(s, false, oom);
 
-        *oom = false;
-        for (i = 0; u[i];) {
-                size_t l = utf8_char_len(u + i);
-                if (l == 0) {
-                        clean = false;
-                        need += 4;
-                        i++;
-                } else {
-                        need += l;
-                        i += l;
-                }
-        }
-        /* libdbus's own check has the last word (it may be stricter in some version). */
-        if (clean && dbus_validate_utf8(s, NULL))
-                return NULL;
-        out = malloc(clean ? 4 * i + 1 : need + 1);
-        if (!out) {
-                *oom = true;
-                return NULL;
-        }
-        for (i = 0; u[i];) {
-                size_t l = clean ? 0 : utf8_char_len(u + i);
-                static const char hex[] = "0123456789abcdef";
-                if (l == 0) {
-                        out[o++] = '\\';
-                        out[o++] = 'x';
-                        out[o++] = hex[u[i] >> 4];
-                        out[o++] = hex[u[i] & 15];
-                        i++;
-                } else {
-                        memcpy(out + o, u + i, l);
-                        o += l;
-                        i += l;
-                }
-        }
-        out[o] = '\0';
+        /* libdbus's own check has the last word (it may be stricter in some version): what it
+         * still refuses goes out with every byte escaped. */
+        if (!out && !*oom && !dbus_validate_utf8(s, NULL))
+                out = cgm_utf8_escape(s, true, oom);
         return out;
 }
 

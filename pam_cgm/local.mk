@@ -7,7 +7,7 @@
 # The client is built without PAM too: tests/unit/test-wire and fuzz-wire test it.
 noinst_LTLIBRARIES += client/libcgm-wire.la
 client_libcgm_wire_la_SOURCES = client/wire.h client/wire.c common/error.h common/error.c \
-	common/connect.h common/connect.c
+	common/connect.h common/connect.c common/utf8.h common/utf8.c
 client_libcgm_wire_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 
 if HAVE_PAM

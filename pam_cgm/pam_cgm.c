@@ -58,6 +58,7 @@
 
 #include "cleanup.h"
 #include "protocol.h"
+#include "utf8.h"
 #include "wire.h"
 
 /* Built with -fvisibility=hidden; only the hooks are public (and pam_cgm.map says so too). */
@@ -300,7 +301,7 @@ static int open_failed(pam_handle_t *pamh, const struct options *o, int flags, c
 static void info_add(cgm_kv *info, size_t *np, const char *key, const char *value)
 {
         if (!value || !value[0] || strlen(value) >= CGM_VALUE_MAX ||
-            !cgm_wire_utf8_valid(value, strlen(value)))
+            !cgm_utf8_valid(value, strlen(value)))
                 return;
         info[(*np)++] = (cgm_kv){ .key = (char *)key, .value = (char *)value };
 }
@@ -478,7 +479,7 @@ PAM_CGM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
                         pam_syslog(pamh, LOG_DEBUG, "no session to close");
                 return PAM_SUCCESS;
         }
-        if (!session_id_valid(id) || !cgm_wire_utf8_valid(id, strlen(id))) {
+        if (!session_id_valid(id) || !cgm_utf8_valid(id, strlen(id))) {
                 pam_syslog(pamh, LOG_ERR, "ignoring the malformed session id in " ENV_SESSION);
                 return o.fail_closed ? PAM_SESSION_ERR : PAM_SUCCESS;
         }

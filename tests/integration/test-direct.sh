@@ -77,6 +77,18 @@ same "uid A: Get of a cgroup outside its home" as "$UID_A" get "$API/a" pids.max
 same "uid A: List outside its home" as "$UID_A" list "$API" -r
 same "uid A: Procs outside its home" as "$UID_A" procs "$API/a/b"
 same "uid A: Get of a missing cgroup in its home" as "$UID_A" get nope pids.max
+
+# A cgroup name is any bytes (a user's mkdir in its delegated v2 subtree). Listings leave out
+# names cgm would refuse, but /proc/PID/cgroup names them all: the daemon sends what is not
+# UTF-8 as \xNN (daemon/reply.c), and a direct WhoAmI must read the same.
+bad=$(base_dirs | head -n1)/home-a/$'bad\xff\xfe'
+check "a cgroup whose name is not UTF-8 is made in home-a (primary hierarchy)" mkdir "$bad"
+printf '#!/bin/bash\necho $$ >"$1/cgroup.procs" || exit 1\nshift\nexec "$@"\n' >"$TEST_TMP/in-cgroup"
+chmod +x "$TEST_TMP/in-cgroup"
+REAL_PROBE=$DIRECT_PROBE
+DIRECT_PROBE="$TEST_TMP/in-cgroup" same "root: WhoAmI from a cgroup whose name is not UTF-8" "$bad" "$REAL_PROBE" whoami
+check "... which names it escaped" grep -q 'bad\\xff\\xfe' "$TEST_TMP/d1"
+rmdir "$bad"
 same "uid B (no home): Get" as "$UID_B" get "" pids.max
 same "uid B (no home): WhoAmI" as "$UID_B" whoami
 # WhoAmI from a process placed in the home's child, as a login would be.

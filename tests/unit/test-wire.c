@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "protocol.h"
+#include "utf8.h"
 #include "wire.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -85,9 +86,9 @@ static int parse(CgmWireReply *r, const uint8_t *msg, size_t size, uint32_t seri
 static void assert_sane(const CgmWireReply *r)
 {
         for (size_t i = 0; i < r->n_strings; i++)
-                assert_true(cgm_wire_utf8_valid(r->strings[i], strlen(r->strings[i])));
+                assert_true(cgm_utf8_valid(r->strings[i], strlen(r->strings[i])));
         if (r->error_name)
-                assert_true(cgm_wire_utf8_valid(r->error_name, strlen(r->error_name)));
+                assert_true(cgm_utf8_valid(r->error_name, strlen(r->error_name)));
 }
 
 static uint8_t *find(uint8_t *buf, size_t size, const char *s)
@@ -465,16 +466,16 @@ static void test_parse_fds_refused(void **state)
 static void test_utf8(void **state)
 {
         (void)state;
-        assert_true(cgm_wire_utf8_valid("", 0));
-        assert_true(cgm_wire_utf8_valid("aü€𝄞", strlen("aü€𝄞")));
-        assert_false(cgm_wire_utf8_valid("a\0b", 3));
-        assert_false(cgm_wire_utf8_valid("\xc3", 1));
-        assert_false(cgm_wire_utf8_valid("\xc0\x80", 2));
-        assert_false(cgm_wire_utf8_valid("\xe0\x80\xaf", 3));
-        assert_false(cgm_wire_utf8_valid("\xed\xa0\x80", 3));
-        assert_false(cgm_wire_utf8_valid("\xf4\x90\x80\x80", 4));
-        assert_false(cgm_wire_utf8_valid("\xf8\x88\x80\x80\x80", 5));
-        assert_false(cgm_wire_utf8_valid("\x80", 1));
+        assert_true(cgm_utf8_valid("", 0));
+        assert_true(cgm_utf8_valid("aü€𝄞", strlen("aü€𝄞")));
+        assert_false(cgm_utf8_valid("a\0b", 3));
+        assert_false(cgm_utf8_valid("\xc3", 1));
+        assert_false(cgm_utf8_valid("\xc0\x80", 2));
+        assert_false(cgm_utf8_valid("\xe0\x80\xaf", 3));
+        assert_false(cgm_utf8_valid("\xed\xa0\x80", 3));
+        assert_false(cgm_utf8_valid("\xf4\x90\x80\x80", 4));
+        assert_false(cgm_utf8_valid("\xf8\x88\x80\x80\x80", 5));
+        assert_false(cgm_utf8_valid("\x80", 1));
 }
 
 /* ---- I/O against a scripted server -------------------------------------------------------- */
