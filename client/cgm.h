@@ -109,6 +109,48 @@ int cgm_stat(cgm *h, const char *path, cgm_counter **countersp, size_t *np);
 /** cgm_chown() - root only: delegate @path to @uid (it becomes that uid's home) */
 int cgm_chown(cgm *h, const char *path, uid_t uid);
 
+/* ---- events (API level 4) ----
+ *
+ * A subscription sends the events of one cgroup (the kernel's counters are hierarchical, so
+ * they cover its descendants) to this handle. The library runs no loop of its own: poll
+ * cgm_event_fd() for POLLIN in the caller's loop and, after every wakeup and after every
+ * other call on the handle, call cgm_event_next() until it returns -EAGAIN. Events that
+ * arrive while another call waits for its reply are kept for it, not lost.
+ */
+
+typedef struct cgm_event {
+        uint32_t id;    /* subscription id; 0 for "lost" */
+        char *path;     /* absolute cgroup path as the caller sees it ("" for lost) */
+        char *kind;     /* "populated", "empty", "oom", "oom_kill", "memory_high",
+                           "memory_max", "pids_max", "frozen", "thawed", "removed", "lost" */
+        uint64_t count; /* increase (counters) or dropped events (lost); 0 for flags */
+        uint64_t total; /* new total for counters; 0 otherwise */
+} cgm_event;
+
+/**
+ * cgm_subscribe() - receive the events of @path on this handle
+ * @kinds: NULL-terminated wire names; NULL (or empty) = every kind the host can report
+ * @idp:   receives the subscription id (from 1, never reused on the handle); may be NULL
+ *
+ * "removed" is the last event of a subscription: it ends by itself.
+ * Return: 0; -EINVAL (unknown kind); -EACCES outside the caller's home; -ENOENT; -EOPNOTSUPP
+ * for a kind the host cannot report (the message says why); -EDQUOT past the limits.
+ */
+int cgm_subscribe(cgm *h, const char *path, const char *const *kinds, uint32_t *idp);
+/** cgm_unsubscribe() - end subscription @id; -ENOENT when there is none (any more) */
+int cgm_unsubscribe(cgm *h, uint32_t id);
+/** cgm_event_fd() - the fd to poll for POLLIN (the connection's socket: never read it) */
+int cgm_event_fd(cgm *h);
+/**
+ * cgm_event_next() - take the next event; never blocks
+ *
+ * Return: 0 with *@ev filled (cgm_event_clear() it); -EAGAIN when there is none now;
+ * -ECONNRESET (or -EPIPE) when the daemon went away, after the events that came before.
+ */
+int cgm_event_next(cgm *h, cgm_event *ev);
+/** cgm_event_clear() - free @ev's strings and zero it; NULL is accepted */
+void cgm_event_clear(cgm_event *ev);
+
 /* ---- sessions and administration (root; Sessions, Users, ExplainPolicy, Reload also for
  * members of the policy's admin group) ---- */
 

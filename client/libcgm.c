@@ -68,6 +68,7 @@
 #include "connect.h"
 #include "direct.h"
 #include "error.h"
+#include "events.h"
 #include "protocol.h"
 
 /* Headers older than Linux 5.3 lack the number; it is the same on every architecture. */
@@ -87,6 +88,7 @@ struct cgm {
         char socket[SOCKET_PATH_MAX];
         bool fds_safe; /* a round trip completed: the daemon reads with fd support now */
         Direct direct; /* reads answered from cgroupfs without the daemon (direct.h) */
+        EventStash events; /* Event signals that arrived during calls (events.h) */
         /* Fixed buffers, so that recording a failure can never fail itself. D-Bus names are at
          * most 255 bytes; longer messages are cut. */
         char error_name[256];
@@ -316,9 +318,9 @@ static int daemon_error(cgm *h, const char *method, const DBusError *e)
 /*
  * call() - send @m, wait for the reply, check its signature
  *
- * Anything else that arrives meanwhile (there is nothing else in this protocol yet, but signals
- * may follow) is dropped, so that the incoming queue cannot grow behind a caller that only
- * makes calls.
+ * Anything else that arrives meanwhile is taken out of the incoming queue, so that it cannot
+ * grow behind a caller that only makes calls: Event signals go to the handle's bounded stash
+ * for cgm_event_next() (events.h), the rest is dropped.
  */
 static int handshake(cgm *h, const char *method);
 
@@ -339,7 +341,7 @@ static int call(cgm *h, DBusMessage *m, const char *method, const char *reply_si
 
         reply = dbus_connection_send_with_reply_and_block(h->conn, m, h->timeout_ms, &e);
         while ((other = dbus_connection_pop_message(h->conn)))
-                dbus_message_unref(other);
+                events_stash(&h->events, other);
         if (!reply) {
                 if (!dbus_error_is_set(&e))
                         return oom(h, method);
@@ -808,6 +810,7 @@ void cgm_free(cgm *h)
                 dbus_connection_unref(h->conn);
         }
         direct_drop(&h->direct);
+        events_stash_free(&h->events);
         free(h);
 }
 
@@ -2055,4 +2058,44 @@ int cgm_reload(cgm *h)
         if (r < 0)
                 return r;
         return call(h, m, "Reload", "", NULL);
+}
+
+/* ---- for events.c (internal, events.h) ------------------------------------------------- */
+
+DBusConnection *libcgm_connection(cgm *h)
+{
+        return h->conn;
+}
+
+EventStash *libcgm_stash(cgm *h)
+{
+        return &h->events;
+}
+
+int libcgm_begin(cgm *h)
+{
+        BEGIN(h);
+        return 0;
+}
+
+int libcgm_fail(cgm *h, int code, const char *name, const char *fmt, ...)
+{
+        va_list ap;
+
+        snprintf(h->error_name, sizeof(h->error_name), "%s", name ? name : "");
+        va_start(ap, fmt);
+        vsnprintf(h->error_message, sizeof(h->error_message), fmt, ap);
+        va_end(ap);
+        return code;
+}
+
+int libcgm_call(cgm *h, DBusMessage *m, const char *method, const char *reply_signature,
+                DBusMessage **replyp)
+{
+        return call(h, m, method, reply_signature, replyp);
+}
+
+const char *libcgm_socket(const cgm *h)
+{
+        return h->socket;
 }

@@ -476,12 +476,50 @@ static bool read_keyed(const Cgfs *cg, int h, const char *rel, const char *file,
         return false;
 }
 
+/*
+ * Bytes read and written by @rel, summed over devices: v2 io.stat ("8:0 rbytes=N wbytes=N
+ * ..."), v1 blkio.throttle.io_service_bytes ("8:0 Read N", "8:0 Write N", ... "Total N"),
+ * which counts every bio whatever the scheduler. False when neither file is readable.
+ */
+static bool read_io(const Cgfs *cg, const char *rel, uint64_t *rbytes, uint64_t *wbytes)
+{
+        int h = cgfs_hierarchy_for(cg, "io");
+        bool v2 = h >= 0 && cg->h[h].is_v2;
+        char buf[8192];
+
+        if (!v2)
+                h = cgfs_v1_hierarchy_for(cg, "blkio");
+        if (h < 0 || cgfs_read(cg, h, rel, v2 ? "io.stat" : "blkio.throttle.io_service_bytes",
+                               buf, sizeof(buf)) < 0)
+                return false;
+        *rbytes = *wbytes = 0;
+        for (char *line = buf; line && *line;) {
+                char *next = strchr(line, '\n');
+                char *sp = strchr(line, ' ');
+
+                if (next)
+                        *next++ = '\0';
+                for (char *f = sp; v2 && f; f = strchr(f + 1, ' ')) {
+                        if (strncmp(f + 1, "rbytes=", 7) == 0)
+                                *rbytes += strtoull(f + 8, NULL, 10);
+                        else if (strncmp(f + 1, "wbytes=", 7) == 0)
+                                *wbytes += strtoull(f + 8, NULL, 10);
+                }
+                if (!v2 && sp && strncmp(sp + 1, "Read ", 5) == 0)
+                        *rbytes += strtoull(sp + 6, NULL, 10);
+                else if (!v2 && sp && strncmp(sp + 1, "Write ", 6) == 0)
+                        *wbytes += strtoull(sp + 7, NULL, 10);
+                line = next;
+        }
+        return true;
+}
+
 int cg_stat(const Cgfs *cg, const char *rel, CgCounter *out, size_t *n_out, CgmError *e)
 {
         int hm = cgfs_hierarchy_for(cg, "memory"), hp = cgfs_hierarchy_for(cg, "pids");
         int hc = cgfs_hierarchy_for(cg, "cpuacct");
         size_t n = 0;
-        uint64_t v;
+        uint64_t v, rbytes, wbytes;
         int r = cg_exists(cg, rel, e);
 
         if (r < 0)
@@ -517,6 +555,14 @@ int cg_stat(const Cgfs *cg, const char *rel, CgCounter *out, size_t *n_out, CgmE
                 PUT("pids.current", v);
         if (read_u64(cg, hp, rel, "pids.max", &v) && v != UINT64_MAX)
                 PUT("pids.max", v);
+        /* Forks refused by pids.max (also on v1, where the kernel never notifies it): how
+         * `cgm run` tells that a limit hindered its command. */
+        if (read_keyed(cg, hp, rel, "pids.events", "max", &v))
+                PUT("pids.events.max", v);
+        if (read_io(cg, rel, &rbytes, &wbytes)) {
+                PUT("io.rbytes", rbytes);
+                PUT("io.wbytes", wbytes);
+        }
         if (cg->v2 >= 0) {
                 if (read_keyed(cg, cg->v2, rel, "cgroup.events", "populated", &v))
                         PUT("populated", v);

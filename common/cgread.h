@@ -147,5 +147,6 @@ typedef struct CgCounter {
 } CgCounter;
 
 #define CG_COUNTERS_MAX 16
-/** cg_stat() - the usage counters of @rel (memory, cpu, pids, oom events, populated, frozen) */
+/** cg_stat() - the usage counters of @rel (memory, cpu, pids, io bytes, oom events,
+ * populated, frozen) */
 int cg_stat(const Cgfs *cg, const char *rel, CgCounter *out, size_t *n_out, CgmError *e);

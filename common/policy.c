@@ -82,6 +82,9 @@ static const OptionDef option_defs[] = {
          * then sets the policy on user-UID.slice, daemon/systemd.c); auto picks systemd where
          * systemd is PID 1. */
         OPT(session_manager, OPT_STRING, 0, 0, "auto"),
+        /* A line on a login's terminal when the kernel OOM-kills one of its processes
+         * (daemon/notify-tty.c); `oom_notice = no` in [group:] or [user:] for some only. */
+        OPT(oom_notice, OPT_BOOL, 0, 0, "yes"),
 };
 
 static PolicyOption *option_at(Policy *p, const OptionDef *d)
@@ -268,9 +271,19 @@ static int section_set(PolicySection *s, const char *key, const char *value, con
         PolicyValue *v = NULL;
         int r;
 
-        r = key_parse(key, value, canon, sizeof(canon), why, sizeof(why));
-        if (r < 0)
-                return cgm_error_set(e, -EINVAL, NULL, "%s: %s", where, why);
+        if (strcmp(key, "oom_notice") == 0) {
+                /* The one setting of a section that is not a resource key (notify-tty.c). */
+                bool yes = !strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1");
+                if (!yes && strcmp(value, "no") && strcmp(value, "false") && strcmp(value, "0"))
+                        return cgm_error_set(e, -EINVAL, NULL,
+                                             "%s: oom_notice takes yes or no, not `%s`", where,
+                                             q(value, qb));
+                snprintf(canon, sizeof(canon), "%s", yes ? "yes" : "no");
+        } else {
+                r = key_parse(key, value, canon, sizeof(canon), why, sizeof(why));
+                if (r < 0)
+                        return cgm_error_set(e, -EINVAL, NULL, "%s: %s", where, why);
+        }
         for (size_t i = 0; i < s->n_values; i++)
                 if (strcmp(s->values[i].key, key) == 0)
                         v = &s->values[i];
@@ -383,7 +396,7 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e)
                                              "admin_group, max_cgroups_per_user, "
                                              "requests_per_second, creates_per_second, "
                                              "connections_per_uid, nss_timeout_ms, "
-                                             "session_manager; limits go in "
+                                             "session_manager, oom_notice; limits go in "
                                              "[default], [group:NAME] or [user:NAME])",
                                              where, cgm_quote(key, SIZE_MAX, qb, 48));
                 if (r < 0)
@@ -527,6 +540,18 @@ void policy_resolve(const Policy *p, const char *user, const char *const *groups
                 if (p->sections[i].kind == POLICY_USER && strcmp(p->sections[i].name, user) == 0)
                         for (size_t k = 0; k < p->sections[i].n_values; k++)
                                 limits_put(out, &p->sections[i].values[k]);
+        /* oom_notice came along as a value: it is the user's setting, not a limit. */
+        out->oom_notice = policy_bool(&p->oom_notice);
+        out->oom_notice_source = p->oom_notice.source;
+        for (size_t i = 0; i < out->n; i++)
+                if (strcmp(out->values[i]->key, "oom_notice") == 0) {
+                        out->oom_notice = strcmp(out->values[i]->value, "yes") == 0;
+                        out->oom_notice_source = out->values[i]->source;
+                        memmove(&out->values[i], &out->values[i + 1],
+                                (out->n - i - 1) * sizeof(out->values[0]));
+                        out->n--;
+                        break;
+                }
 }
 
 bool policy_list_has(const PolicyOption *o, const char *user)

@@ -56,6 +56,8 @@ typedef struct Policy {
         PolicyOption connections_per_uid;
         PolicyOption nss_timeout_ms;
         PolicyOption session_manager;     /* auto | cgm | systemd (daemon/systemd.c) */
+        PolicyOption oom_notice;          /* yes | no: OOM notices on a login's terminal;
+                                           * also per [group:] and [user:] */
         PolicySection *sections;
         size_t n_sections;
         char **files; /* every file read, in order */
@@ -100,6 +102,10 @@ int policy_parse(Policy *p, const char *name, const char *text, CgmError *e);
 typedef struct PolicyLimits {
         const PolicyValue *values[64]; /* pointers into the Policy */
         size_t n;
+        /* oom_notice: not a resource key, so never among the values; from the sections in the
+         * same order, over the global option. */
+        bool oom_notice;
+        const char *oom_notice_source; /* "FILE:LINE" or "default" */
 } PolicyLimits;
 
 /**

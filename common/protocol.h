@@ -8,7 +8,7 @@
 #define CGM_DEFAULT_BASE "/cgm"
 
 /* Raised whenever a method is added or a signature changes; reported by Version. */
-#define CGM_API_LEVEL 3
+#define CGM_API_LEVEL 4
 
 /* Error names. Each maps to one errno (common/error.c); the message says what and why. */
 #define CGM_ERROR_PREFIX "org.cgm.Error."
@@ -78,6 +78,18 @@
 #define CGM_HOME_MAX_DEPTH_DEFAULT 16
 /* Entries returned by List/Procs before the daemon refuses with LimitExceeded. */
 #define CGM_LIST_MAX 100000
+/* Subscribe: subscriptions one connection may hold, and all connections of one non-root uid
+ * together (each costs up to four inotify watches, its three files and its parent directory,
+ * shared with other subscribers of the same cgroup; on v1 an eventfd and a timerfd). Root is
+ * bounded per connection only. */
+#define CGM_SUBSCRIPTIONS_PER_PEER_MAX 32
+#define CGM_SUBSCRIPTIONS_PER_UID_MAX 128
+/* Events queued for a subscriber that does not read them: past this many events, or this
+ * many bytes unread in its connection's outgoing queue, further events are dropped and
+ * counted; once it has read its queue down it gets one `lost` event with the count. Well
+ * below CGM_OUTGOING_PAUSE, so events alone never pause or close a connection. */
+#define CGM_EVENT_QUEUE_MAX 64
+#define CGM_EVENT_QUEUE_BYTES (32 * 1024)
 
 /* Keys of OpenSession's info argument (all optional). */
 #define CGM_SESSION_INFO_XDG_ID "xdg_session_id" /* names the leaf when set and valid */
@@ -107,6 +119,9 @@
 /* On a home made for a login: the user's name, so a restarted daemon can apply linger and
  * kill_exempt without asking NSS. */
 #define CGM_XATTR_USER "trusted.cgm.user"
+/* On a session leaf whose login named a terminal: its name ("pts/3"), for the OOM notice after
+ * a restart too (daemon/notify-tty.c). */
+#define CGM_XATTR_TTY "trusted.cgm.tty"
 /* How often sessions are checked for emptiness where cgroup.events does not exist (pure v1),
  * and how often a full check runs anyway (after an inotify queue overflow, or a missed
  * event). */

@@ -30,10 +30,37 @@ int cgm_parse_bytes(const char *s, uint64_t *valuep, char *why, size_t n);
 int cgm_parse_uint(const char *s, uint64_t min, uint64_t max, bool allow_max, uint64_t *valuep,
                    char *why, size_t n);
 
+/* Enough for every cgm_format_bytes() / cgm_format_bytes_short() result ("9223372036854775807"). */
+#define CGM_FORMAT_BYTES_MAX 24
+/* Enough for every cgm_format_value() / cgm_format_cpu_max() of a value the kernel wrote. */
+#define CGM_FORMAT_VALUE_MAX 64
+
 /**
- * cgm_format_bytes() - human form of a byte count ("4G", "1536M", "123456", "max")
+ * cgm_format_bytes() - human form of a byte count that parses back exactly ("4G", "1.5G",
+ * "1.125K", "123456", "max")
  *
- * Uses the largest binary suffix that divides the value exactly, so parsing the result gives
- * back the same number.
+ * The largest binary suffix under which the value is at least 1 and is written exactly with
+ * at most three decimals; else the plain number. cgm_parse_bytes() of the result gives back
+ * the value, for every value from 0 to INT64_MAX and for CGM_UNLIMITED.
  */
 void cgm_format_bytes(uint64_t value, char *buf, size_t n);
+
+/**
+ * cgm_format_bytes_short() - a byte count rounded to fit 6 columns ("37.6M", "1023G"), for
+ * live views; does NOT parse back exactly
+ */
+void cgm_format_bytes_short(uint64_t value, char *buf, size_t n);
+
+/**
+ * cgm_format_cpu_max() - "150000 100000" -> "150%", "max 100000" -> "max"; other periods
+ * unchanged, so that the result sets the same cpu.max again
+ *
+ * Return: 0, or -EINVAL when @raw is not a cpu.max value (@buf holds @raw then).
+ */
+int cgm_format_cpu_max(const char *raw, char *buf, size_t n);
+
+/**
+ * cgm_format_value() - human form of @raw, the value of @key (a resource key or a Stat
+ * counter): byte counts and cpu.max get units, the rest is copied; returns @buf
+ */
+const char *cgm_format_value(const char *key, const char *raw, char *buf, size_t n);

@@ -63,6 +63,7 @@ struct Pending {
         pid_t pid;
         unsigned caller_timeout_ms; /* OPEN: the caller's own deadline, when shorter */
         char xdg_id[CGM_NAME_MAX + 1];
+        char tty[256];  /* OPEN: PAM_TTY as sent; session_open() keeps only a terminal name */
         char what[512]; /* for the audit line */
 };
 
@@ -187,8 +188,8 @@ static void open_finish(Pending *p)
                 r = systemd_session_open(m, &p->nss, p->xdg_id, p->pidfd, id, sizeof(id), path,
                                          sizeof(path), &e);
         else
-                r = session_open(m, &p->nss, p->xdg_id, p->pidfd, p->pid, id, sizeof(id), path,
-                                 sizeof(path), &e);
+                r = session_open(m, &p->nss, p->xdg_id, p->tty, p->pidfd, p->pid, id,
+                                 sizeof(id), path, sizeof(path), &e);
         {
                 char what[700];
                 snprintf(what, sizeof(what), "%s id=%s", p->what, id);
@@ -278,6 +279,7 @@ static void explain_finish(Pending *p)
                                                                      : pol->kill_on_logout.source);
         explain_append(&earr, "session_manager", systemd_mode_name(m),
                        pol->session_manager.source);
+        explain_append(&earr, "oom_notice", lim.oom_notice ? "yes" : "no", lim.oom_notice_source);
         dbus_message_iter_close_container(&it, &earr);
         pending_send(p, reply);
 }
@@ -474,6 +476,7 @@ int api_open_session(MethodCall *c)
         }
         p->pid = c->peer->pid;
         snprintf(p->xdg_id, sizeof(p->xdg_id), "%s", strlen(xdg) < sizeof(p->xdg_id) ? xdg : "");
+        snprintf(p->tty, sizeof(p->tty), "%s", tty);
         snprintf(p->what, sizeof(p->what), "user=%s service=%s tty=%s rhost=%s", user, service,
                  tty, rhost);
         workers_submit(&m->workers, &p->nss.job);

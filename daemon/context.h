@@ -21,6 +21,7 @@ typedef struct Pending Pending;
 typedef struct HomeWait HomeWait;
 typedef struct Systemd Systemd;
 typedef struct CgJob CgJob;
+typedef struct Events Events;
 
 #define MANAGER_CHARGE_BUCKETS 256
 
@@ -69,6 +70,7 @@ typedef struct Manager {
         CgJob *cg_jobs;         /* their requests, in arrival order, running or waiting */
         bool stopping;
         Systemd *systemd;       /* systemd mode (systemd.c); NULL in cgm mode */
+        struct NotifyTty *notify_tty; /* OOM notices on sessions' terminals (notify-tty.c) */
 
         unsigned requests_per_second; /* per non-root uid */
         unsigned creates_per_second;  /* per non-root uid */
@@ -79,4 +81,5 @@ typedef struct Manager {
         void *accept_paused;          /* the listening socket's watch while paused */
         uint64_t refused_logged_ns;   /* last log of a refusal for the global limit */
         NsSelf ns; /* cgmd's own namespaces: a caller in others is seen through nsview.c */
+        Events *events; /* watched *.events files, subscriptions, internal listeners (events.c) */
 } Manager;

@@ -30,7 +30,9 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/reply.h daemon/reply.c \
 	daemon/methods.h daemon/methods.c \
 	daemon/api-layout.c \
-	daemon/api-cgroup.c
+	daemon/api-cgroup.c \
+	daemon/events.h daemon/events.c daemon/events-v1.c \
+	daemon/notify-tty.h daemon/notify-tty.c
 daemon_libcgmd_la_LIBADD = common/libcgmcommon.la $(DBUS_LIBS) $(LIBCAP_LIBS) -lpthread
 daemon_libcgmd_la_CFLAGS = $(AM_CFLAGS) $(LIBCAP_CFLAGS)
 

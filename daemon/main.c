@@ -35,6 +35,7 @@
 #include "caps.h"
 #include "cleanup.h"
 #include "context.h"
+#include "events.h"
 #include "nss.h"
 #include "log.h"
 #include "methods.h"
@@ -259,6 +260,7 @@ static void manager_deinit(Manager *m)
         api_cgroup_jobs_deinit(m);
         sessions_deinit(m);
         server_stop(m);
+        events_deinit(m); /* after the subscribers' connections and the sessions' listeners */
         peer_charges_free(m);
         home_registry_deinit(&m->homes);
         cgfs_close(&m->cgfs);
@@ -318,6 +320,9 @@ int main(int argc, char **argv)
                 goto fail;
         }
         manager_apply_options(&m, true);
+        r = events_init(&m, &e);
+        if (r < 0)
+                goto fail;
         r = sessions_init(&m, &e);
         if (r < 0)
                 goto fail;

@@ -23,6 +23,7 @@
 
 #include "audit.h"
 #include "cleanup.h"
+#include "events.h"
 #include "log.h"
 #include "methods.h"
 #include "peer.h"
@@ -65,6 +66,13 @@ static const Method methods[] = {
         { "Thaw", "s", "path", "", "", METHOD_ANY, false, api_thaw, "Thaw a subtree." },
         { "Stat", "s", "path", "a{st}", "counters", METHOD_ANY, false, api_stat,
           "Usage counters: memory, cpu, pids, oom events, populated, frozen." },
+        { "Subscribe", "sas", "path,kinds", "u", "id", METHOD_ANY, false, api_subscribe,
+          "Receive the Event signal on this connection for one cgroup (home or below; root: "
+          "the base): populated empty oom oom_kill memory_high memory_max pids_max frozen "
+          "thawed removed; an empty list is every kind the host reports there. Counters are "
+          "hierarchical. Ends with the connection, Unsubscribe, or the cgroup's removal." },
+        { "Unsubscribe", "u", "id", "", "", METHOD_ANY, false, api_unsubscribe,
+          "End a subscription of this connection." },
         { "Chown", "su", "path,uid", "", "", METHOD_ANY, true, api_chown,
           "Delegate a cgroup to a uid: it becomes that uid's home. Root; and root of a user "
           "namespace, strictly below its home, for the uids its namespace maps." },
@@ -151,6 +159,17 @@ static char *introspect_xml(const char *path)
                         xml_args(&buf, &len, f, methods[i].out, methods[i].out_names, "out");
                         fputs("    </method>\n", f);
                 }
+                fputs("    <!-- A subscription's event, sent on the subscriber's connection "
+                      "only. details: count and total for oom, oom_kill, memory_high, "
+                      "memory_max, pids_max; empty for the others; id 0 and kind lost with "
+                      "count when events were dropped for a full queue. -->\n"
+                      "    <signal name=\"Event\">\n"
+                      "      <arg name=\"id\" type=\"u\"/>\n"
+                      "      <arg name=\"path\" type=\"s\"/>\n"
+                      "      <arg name=\"kind\" type=\"s\"/>\n"
+                      "      <arg name=\"details\" type=\"a{st}\"/>\n"
+                      "    </signal>\n",
+                      f);
                 fputs("  </interface>\n", f);
         } else {
                 /* Let tools walk down from "/" to the object. */

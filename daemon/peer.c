@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "events.h"
 #include "log.h"
 #include "nsview.h"
 #include "peer.h"
@@ -202,6 +203,7 @@ void peer_free(Peer *p)
         if (!p)
                 return;
         m = p->manager;
+        events_peer_gone(m, p); /* its subscriptions end with the connection */
         if (p->prev)
                 p->prev->next = p->next;
         else

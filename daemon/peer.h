@@ -21,6 +21,7 @@ struct UidCharge {
         uint64_t logged_ns; /* last time a refusal for this uid was logged */
         long queued_bytes;  /* unread replies of all its connections, as last measured */
         unsigned n_paused;  /* its connections paused for not reading their replies */
+        unsigned n_subscriptions; /* Subscribe of all its connections (events.c) */
 };
 
 struct Peer {
@@ -42,6 +43,7 @@ struct Peer {
         int pidfd;   /* SO_PEERPIDFD: pinned at connect(), names the process race-free */
         NsView ns;   /* its user, pid and cgroup namespaces at connect */
         UidCharge *charge;
+        struct EventsPeer *events; /* its subscriptions and event queue state (events.c) */
 };
 
 /**

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol.h"
 #include "reply.h"
 #include "utf8.h"
 
@@ -84,4 +85,9 @@ DBusMessage *reply_strings(DBusMessage *call, unsigned n, const char *const *str
                         return NULL;
                 }
         return reply;
+}
+
+DBusMessage *reply_signal_new(const char *member)
+{
+        return dbus_message_new_signal(CGM_DBUS_PATH, CGM_DBUS_INTERFACE, member);
 }

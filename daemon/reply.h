@@ -33,6 +33,15 @@ DBusMessage *reply_error(DBusMessage *call, const char *name, const char *text);
 DBusMessage *reply_strings(DBusMessage *call, unsigned n, const char *const *strings);
 
 /**
+ * reply_signal_new() - a signal @member of the cgm interface on the cgm object, sent on one
+ * connection (peer-to-peer: no destination, no bus); its strings go in with
+ * reply_append_string() like a reply's
+ *
+ * Return: the message, or NULL when out of memory.
+ */
+DBusMessage *reply_signal_new(const char *member);
+
+/**
  * reply_utf8_escape() - the rendering reply_append_string() sends
  *
  * Return: NULL when @s is valid UTF-8 as it is (send it unchanged), else a newly allocated

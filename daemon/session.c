@@ -61,9 +61,11 @@
 #include "home.h"
 #include "log.h"
 #include "name.h"
+#include "notify-tty.h"
 #include "policy.h"
 #include "session.h"
 #include "systemd.h"
+#include "text.h"
 
 static void api_of(Manager *m, const char *rel, char *out, size_t n)
 {
@@ -241,10 +243,11 @@ void home_user_name(Manager *m, const char *home, char *name, size_t n)
 /* One allocation per session, its strings exactly as long as they are: ~200 bytes where
  * fixed buffers took 2.5 kB (25 MB at 10,000 sessions). */
 static int session_add(Manager *m, const char *id, uid_t uid, const char *user, const char *rel,
-                       Session **sp)
+                       const char *tty, Session **sp)
 {
         size_t li = strlen(id) + 1, lu = strlen(user) + 1, lr = strlen(rel) + 1;
-        Session *s = calloc(1, sizeof(*s) + li + lu + lr);
+        size_t lt = strlen(tty) + 1;
+        Session *s = calloc(1, sizeof(*s) + li + lu + lr + lt);
         char *p;
 
         if (!s)
@@ -253,7 +256,10 @@ static int session_add(Manager *m, const char *id, uid_t uid, const char *user, 
         s->user = p;
         p = mempcpy(p, user, lu);
         s->rel = p;
-        memcpy(p, rel, lr);
+        p = mempcpy(p, rel, lr);
+        s->tty = p;
+        memcpy(p, tty, lt);
+        s->oom_notice = true;
         s->uid = uid;
         s->wd = -1;
         if (table_add(&m->sessions_by_id, &s->by_id,
@@ -297,6 +303,7 @@ static void session_free(Manager *m, Session *s)
                         }
         if (s->cleanup)
                 s->cleanup->session = NULL; /* the thread has its own copy of the path */
+        notify_tty_session_stop(m, s);
         m->n_sessions--;
         table_remove(&m->sessions_by_id, &s->by_id);
         table_remove(&m->sessions_by_uid, &s->by_uid);
@@ -736,7 +743,8 @@ static int scan_visit(const char *rel, void *userdata)
         ScanCtx *c = userdata;
         _cleanup_close_ int fd = cgfs_openat(&c->m->cgfs, c->m->cgfs.primary, rel, NULL,
                                              O_RDONLY | O_DIRECTORY);
-        char id[CGM_NAME_MAX + 1];
+        char id[CGM_NAME_MAX + 1], tty[64];
+        PolicyLimits lim;
         Session *s;
         ssize_t l;
 
@@ -746,9 +754,18 @@ static int scan_visit(const char *rel, void *userdata)
         if (l <= 0)
                 return 0;
         id[l] = '\0';
-        if (session_find(c->m, id) || session_add(c->m, id, c->uid, c->user, rel, &s) < 0)
+        l = fgetxattr(fd, CGM_XATTR_TTY, tty, sizeof(tty) - 1);
+        tty[l > 0 ? l : 0] = '\0';
+        if (!notify_tty_name_ok(tty, NULL))
+                tty[0] = '\0';
+        if (session_find(c->m, id) || session_add(c->m, id, c->uid, c->user, rel, tty, &s) < 0)
                 return 0;
         session_set_wd(c->m, s, events_watch(c->m, rel));
+        /* The user's groups are not known without NSS: [user:] and [default] decide until the
+         * next login of the user or Reload, which resolve them (session_note_policy()). */
+        policy_resolve(c->m->policy, c->user, NULL, 0, &lim);
+        s->oom_notice = lim.oom_notice;
+        notify_tty_session_start(c->m, s);
         return 0;
 }
 
@@ -787,6 +804,7 @@ int sessions_init(Manager *m, CgmError *e)
                 table_init(&m->sessions_by_uid, seed[1]);
                 table_init(&m->sessions_by_wd, seed[2]);
         }
+        notify_tty_init(m); /* before the scan: found sessions with a terminal listen at once */
 
         for (size_t i = 0; i < m->homes.n; i++) {
                 ScanCtx c = { .m = m, .uid = m->homes.homes[i].uid };
@@ -815,6 +833,7 @@ void sessions_deinit(Manager *m)
         systemd_deinit(m);
         while (m->sessions)
                 session_free(m, m->sessions);
+        notify_tty_deinit(m);
         while (m->home_waits)
                 home_wait_free(m, m->home_waits);
         m->check_sweep = false;
@@ -842,6 +861,25 @@ void sessions_deinit(Manager *m)
         }
 }
 
+/* The policy's settings kept per session (oom_notice), for every session of @who's uid, with
+ * the groups NSS just gave: at a login and at each Reload (its re-apply). */
+static void session_note_policy(Manager *m, const NssLookup *who)
+{
+        const char *groups[NSS_GROUPS_MAX];
+        PolicyLimits lim;
+
+        for (size_t i = 0; i < who->n_groups && i < NSS_GROUPS_MAX; i++)
+                groups[i] = who->groups[i];
+        policy_resolve(m->policy, who->user, groups,
+                       who->n_groups < NSS_GROUPS_MAX ? who->n_groups : NSS_GROUPS_MAX, &lim);
+        TABLE_FOREACH_HASH(n, &m->sessions_by_uid, table_hash_u64(&m->sessions_by_uid, who->uid))
+        {
+                Session *s = container_of(n, Session, by_uid);
+                if (s->uid == who->uid)
+                        s->oom_notice = lim.oom_notice;
+        }
+}
+
 int session_apply_limits(Manager *m, const char *home, const NssLookup *who)
 {
         const Home *h = home_find(&m->homes, who->uid);
@@ -850,6 +888,7 @@ int session_apply_limits(Manager *m, const char *home, const NssLookup *who)
         char api[CGM_PATH_MAX + 1100];
         int failed = 0;
 
+        session_note_policy(m, who); /* a Reload's new oom_notice, for a home of any origin */
         if (!h || !h->login || strcmp(h->path, home) != 0) {
                 /* Root made this home and set its limits by hand: a login does not overwrite
                  * them with the policy's. */
@@ -936,7 +975,23 @@ static int leaf_delegate(Manager *m, const char *rel, uid_t uid, const char *id,
         return 0;
 }
 
-int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd, pid_t pid,
+/* Keep the login's terminal on the leaf (or none: a taken-over leaf may hold an old one), so a
+ * restarted daemon still knows where the OOM notice goes. */
+static void leaf_mark_tty(Manager *m, const char *leaf, const char *tty)
+{
+        _cleanup_close_ int fd = cgfs_openat(&m->cgfs, m->cgfs.primary, leaf, NULL,
+                                             O_RDONLY | O_DIRECTORY);
+
+        if (fd < 0)
+                return;
+        if (*tty)
+                (void)fsetxattr(fd, CGM_XATTR_TTY, tty, strlen(tty), 0);
+        else
+                (void)fremovexattr(fd, CGM_XATTR_TTY);
+}
+
+int session_open(Manager *m, const NssLookup *who, const char *xdg_id, const char *tty,
+                 int pidfd, pid_t pid,
                  char *idp, size_t id_size, char *pathp, size_t path_size, CgmError *e)
 {
         char home[CGM_PATH_MAX + 1], leaf[CGM_PATH_MAX + 1], id[CGM_NAME_MAX + 1], name[80];
@@ -998,7 +1053,16 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
         r = cg_exists(&m->cgfs, leaf, NULL) == 0 ? 0 : cg_create(&m->cgfs, leaf, (uid_t)-1, NULL, 0, e);
         if (r < 0)
                 return cgm_error_prefix(e, "cannot create the session leaf");
+        if (tty && *tty && !notify_tty_name_ok(tty, &tty)) {
+                char q[80];
+                log_debug("session %s: PAM_TTY `%s` is no terminal name: no OOM notices", id,
+                          cgm_quote(tty, 64, q, sizeof(q)));
+                tty = ""; /* ":0", "ssh", odd bytes: no terminal, no notice */
+        } else if (!tty)
+                tty = "";
         r = leaf_delegate(m, leaf, who->uid, id, e);
+        if (r == 0)
+                leaf_mark_tty(m, leaf, tty);
         if (r == 0)
                 r = cg_move_pidfd(&m->cgfs, leaf, pidfd, pid, e);
         if (r < 0) {
@@ -1007,11 +1071,13 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd
                 home_after_session(m, who->uid, who->user); /* a home made for nothing goes too */
                 return r;
         }
-        r = session_add(m, id, who->uid, who->user, leaf, &s);
+        r = session_add(m, id, who->uid, who->user, leaf, tty, &s);
         if (r < 0)
                 return cgm_error_set(e, r, NULL, "out of memory");
         home_wait_cancel(m, who->uid); /* a home in its grace is in use again */
         session_set_wd(m, s, events_watch(m, leaf));
+        session_note_policy(m, who);
+        notify_tty_session_start(m, s);
         snprintf(idp, id_size, "%s", id);
         api_of(m, leaf, pathp, path_size);
         return 0;

@@ -22,11 +22,19 @@ struct Session {
         uid_t uid;
         int wd; /* inotify watch on its cgroup.events, -1 */
         bool closed;
+        bool oom_notice; /* the policy's oom_notice for its user (at login, at each Reload) */
+        unsigned notices_missed; /* OOM kills not told on its tty (rate limit, notify-tty.c) */
+        bool notice_look;        /* its kernel log lines are awaited (notify-tty.c) */
+        uint64_t oom_kills;      /* OOM kills the kernel's counter reported while listening */
+        uint64_t oom_records;    /* ... and those the kernel log named (or told without it) */
+        uint64_t notice_ns;      /* CLOCK_MONOTONIC of the last notice on its tty */
+        struct EventListener *oom_listener; /* notify-tty.c's, while it has a tty */
         pid_t opener_pid; /* the process that opened it (0 after a daemon restart) ... */
         unsigned long long opener_start; /* ... and its start time: the pid is not trusted alone */
         const char *user; /* from the home's trusted.cgm.user attribute; after id[] */
         const char *rel;  /* after id[], in the same allocation */
-        char id[]; /* the id, the user and the leaf's path, each exactly as long as it is */
+        const char *tty;  /* the login's terminal ("pts/3", "tty1"), "" for none; after id[] */
+        char id[]; /* the id, the user, the leaf's path and the tty, each as long as it is */
 };
 
 /* A home a login made whose last session is gone: removed once its grace (home_grace_ms)
@@ -50,6 +58,8 @@ void sessions_deinit(Manager *m);
  * session_open() - everything a login needs, after NSS has answered
  * @who:    the user as NSS resolved it
  * @xdg_id: the session id to use when valid and free (XDG_SESSION_ID), or NULL
+ * @tty:    the login's terminal as PAM_TTY named it, or NULL; kept only when it is a plain
+ *          terminal name (notify_tty_name_ok()), for the OOM notice (notify-tty.c)
  * @pidfd:  the process to move into the new leaf (the PAM caller)
  * @idp, @pathp: the session id and the leaf's API path
  *
@@ -61,7 +71,8 @@ void sessions_deinit(Manager *m);
  *
  * Return: 0; negative errno with @e.
  */
-int session_open(Manager *m, const NssLookup *who, const char *xdg_id, int pidfd, pid_t pid,
+int session_open(Manager *m, const NssLookup *who, const char *xdg_id, const char *tty,
+                 int pidfd, pid_t pid,
                  char *idp, size_t id_size, char *pathp, size_t path_size, CgmError *e);
 
 /**

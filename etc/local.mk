@@ -93,3 +93,9 @@ EXTRA_DIST += tests/install/test-install.sh
 AM_TESTS_ENVIRONMENT += \
 	CGM_SYSCONFDIR='$(sysconfdir)'; export CGM_SYSCONFDIR; \
 	CGM_TOP_SRCDIR='$(abs_top_srcdir)'; export CGM_TOP_SRCDIR;
+
+# Shell completion for cgm(1): where bash-completion and Debian's zsh look for them.
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = etc/completion/bash/cgm
+zshcompletiondir = $(datadir)/zsh/vendor-completions
+dist_zshcompletion_DATA = etc/completion/zsh/_cgm

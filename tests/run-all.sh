@@ -94,7 +94,7 @@ fi
 if command -v valgrind >/dev/null && [ $built = 1 ]; then
 	log "integration tests with cgmd under valgrind"
 	rm -f build-check/test-suite.log
-	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh tests/integration/test-hostile.sh tests/integration/test-sessions.sh tests/integration/test-namespaces.sh tests/integration/test-blocking.sh tests/integration/test-direct.sh tests/integration/test-linger.sh tests/integration/test-scale.sh" \
+	run_check build-check TESTS="tests/integration/test-daemon.sh tests/integration/test-interop.sh tests/integration/test-delegation.sh tests/integration/test-hostile.sh tests/integration/test-sessions.sh tests/integration/test-namespaces.sh tests/integration/test-blocking.sh tests/integration/test-direct.sh tests/integration/test-linger.sh tests/integration/test-scale.sh tests/integration/test-events.sh tests/integration/test-watch.sh tests/integration/test-top.sh tests/integration/test-notify-tty.sh" \
 		CGM_TEST_VALGRIND=1 || overall=1
 fi
 

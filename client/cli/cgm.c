@@ -48,13 +48,35 @@ static const CliCommand commands[] = {
           "  -r, --recursive   include the processes of all descendants\n" },
         { "cgroup", cmd_cgroup, "PID", "print the cgroup a process is in", NULL },
         { "kill", cmd_kill, "[-s SIGNAL] PATH", "signal every process in PATH and below",
+          "Prints how many processes were signalled (--json: {\"signalled\":N}).\n"
           "  -s, --signal SIGNAL   name (KILL, TERM, SIGTERM, ...) or number; default KILL\n" },
         { "freeze", cmd_freeze, "PATH", "freeze every process in PATH and below", NULL },
         { "thaw", cmd_thaw, "PATH", "thaw PATH and below", NULL },
         { "rm", cmd_rm, "[-r] [-k] PATH", "remove a cgroup",
           "  -r, --recursive   remove its descendants first\n"
           "  -k, --kill        kill its processes first\n" },
-        { "stat", cmd_stat, "[PATH]", "usage counters (memory, cpu, pids, ...)", NULL },
+        { "stat", cmd_stat, "[-r] [PATH]", "usage counters (memory, cpu, pids, ...)",
+          "  -r, --recursive   PATH and every cgroup below it, one block each\n"
+          "On a terminal, bytes are rounded (37.6M) and cpu.usage_usec is shown in seconds;\n"
+          "--raw prints the counters as the kernel gives them.\n" },
+        { "watch", cmd_watch, "[-q] [PATH] [--kinds K,...]", "print events of PATH as they happen",
+          "One line per event: TIME PATH KIND [count=N total=N]. Kinds: populated, empty,\n"
+          "oom, oom_kill, memory_high, memory_max, pids_max, frozen, thawed, removed; lost\n"
+          "says how many were dropped while cgm did not read. Ends with exit 0 after the\n"
+          "cgroup's `removed` (always watched), 10 when cgmd goes away.\n"
+          "  -k, --kinds K,...   only these kinds (default: all the host can report)\n"
+          "  -q, --quiet         no `Watching PATH.` on stderr once subscribed\n"
+          "      --json          one JSON object per line: time, id, path, kind, count, total\n" },
+        { "top", cmd_top, "[-b] [-n N] [-d SECS] [-s KEY] [--depth N] [PATH]",
+          "live CPU, memory, pids and io of a subtree",
+          "One row per cgroup of PATH's subtree (root: every home), refreshed every\n"
+          "second; q or Ctrl-C quits. CPU% is the rate between refreshes, 100 = one CPU.\n"
+          "  -b, --batch         plain snapshots on stdout instead of the live screen\n"
+          "  -n, --iterations N  stop after N snapshots (default: 1 with -b, else forever)\n"
+          "  -d, --delay SECS    seconds between snapshots (default 1; 0.1 to 3600)\n"
+          "  -s, --sort KEY      cpu (default), mem, pids, io or path\n"
+          "      --depth N       only N levels below PATH (0: PATH alone)\n"
+          "      --json          one JSON document per snapshot and line, raw numbers\n" },
         { "chown", cmd_chown, "PATH USER|UID",
           "delegate PATH to a user (root; in a container, its root)",
           "PATH becomes that user's home.\n" },
@@ -89,7 +111,8 @@ static const CliCommand commands[] = {
 static void help(FILE *f)
 {
         fprintf(f,
-                "Usage: cgm [-s|--socket PATH] [--json] [-h|--help] [--version] COMMAND [ARGS]\n"
+                "Usage: cgm [-s|--socket PATH] [--json] [--raw] [-h|--help] [--version]\n"
+                "           COMMAND [ARGS]\n"
                 "\n"
                 "Client for cgmd, the cgroup manager. Relative paths (and \"\" or none) are\n"
                 "below your home cgroup; absolute paths are as your cgroup namespace shows them.\n"
@@ -97,7 +120,9 @@ static void help(FILE *f)
                 "Global options:\n"
                 "  -s, --socket PATH   cgmd's socket (default: $CGM_SOCKET, else %s)\n"
                 "      --json          JSON on stdout for version, whoami, ls, tree, get, procs,\n"
-                "                      stat, cgroup, sessions, users and policy explain\n"
+                "                      stat, top, cgroup, sessions, users and policy explain\n"
+                "      --raw           numbers as the kernel writes them; units (1.5G, 150%%)\n"
+                "                      are shown only on a terminal, never with --json\n"
                 "  -h, --help          this help; `cgm COMMAND --help` for one command\n"
                 "      --version       print cgm's version\n"
                 "\n"
@@ -160,6 +185,7 @@ int main(int argc, char **argv)
         static const struct option options[] = {
                 { "socket", required_argument, NULL, 's' },
                 { "json", no_argument, NULL, 'J' },
+                { "raw", no_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -175,6 +201,9 @@ int main(int argc, char **argv)
                         break;
                 case 'J':
                         cli.json = true;
+                        break;
+                case 'R':
+                        cli.raw = true;
                         break;
                 case 'h':
                         help(stdout);

@@ -12,38 +12,74 @@
  * daemon answered, which is how the two are told apart: a failure without a name is a failure
  * to reach the daemon.
  *
- * Commands parse their own options with cli_getopt(), which adds -h/--help and --json to each,
- * so `cgm ls --json` works as well as `cgm --json ls`.
+ * Commands parse their own options with cli_getopt(), which adds -h/--help, --json and --raw
+ * to each, so `cgm ls --json` works as well as `cgm --json ls`.
+ *
+ * Values get units ("1.5G", "150%") only on a terminal (cli_human()): what existing scripts
+ * read through a pipe stays the kernel's numbers, and --raw asks for those on a terminal too.
  */
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "protocol.h"
+#include "units.h"
 
 #define LONGOPTS_MAX 16
+/* --raw's getopt value: above every character, so no command's short option can clash. */
+#define OPT_RAW 0x100
+
+bool cli_utf8(void)
+{
+        const char *codeset;
+
+        /* Only LC_CTYPE: messages and number formats stay those of the C locale. */
+        if (!setlocale(LC_CTYPE, ""))
+                return false;
+        codeset = nl_langinfo(CODESET);
+        return codeset && (strcasecmp(codeset, "UTF-8") == 0 || strcasecmp(codeset, "utf8") == 0);
+}
+
+bool cli_human(const Cli *cli)
+{
+        return !cli->raw && !cli->json && isatty(STDOUT_FILENO);
+}
+
+const char *cli_value(const Cli *cli, const char *key, const char *raw, char *buf, size_t n)
+{
+        if (!cli_human(cli)) {
+                snprintf(buf, n, "%s", raw ? raw : "");
+                return buf;
+        }
+        return cgm_format_value(key, raw, buf, n);
+}
 
 int cli_getopt(Cli *cli, int argc, char **argv, const char *optstring,
                const struct option *longopts, int *exitp)
 {
-        struct option all[LONGOPTS_MAX + 3] = {
+        struct option all[LONGOPTS_MAX + 4] = {
                 { "help", no_argument, NULL, 'h' },
                 { "json", no_argument, NULL, 'J' },
+                { "raw", no_argument, NULL, OPT_RAW },
         };
         char shortopts[64];
-        size_t n = 2;
+        size_t n = 3;
         bool stop_at_operand = optstring[0] == '+';
         int c;
 
-        for (; longopts && longopts[n - 2].name && n < LONGOPTS_MAX + 2; n++)
-                all[n] = longopts[n - 2];
+        for (; longopts && longopts[n - 3].name && n < LONGOPTS_MAX + 3; n++)
+                all[n] = longopts[n - 3];
         /* "+" stops at the first operand, ":" reports a missing argument as ':'. */
         snprintf(shortopts, sizeof(shortopts), "%s:h%s", stop_at_operand ? "+" : "",
                  optstring + stop_at_operand);
@@ -57,6 +93,9 @@ int cli_getopt(Cli *cli, int argc, char **argv, const char *optstring,
                 return CLI_OPT_STOP;
         case 'J':
                 cli->json = true;
+                return cli_getopt(cli, argc, argv, optstring, longopts, exitp);
+        case OPT_RAW:
+                cli->raw = true;
                 return cli_getopt(cli, argc, argv, optstring, longopts, exitp);
         case ':':
                 *exitp = cli_usage_error(cli, "option `%s` needs an argument", argv[optind - 1]);

@@ -39,6 +39,7 @@ typedef struct CliCommand CliCommand;
 typedef struct Cli {
         const char *socket; /* -s, or NULL for $CGM_SOCKET / the default */
         bool json;
+        bool raw;           /* --raw: numbers as the kernel writes them (cli_human()) */
         const CliCommand *command;
 } Cli;
 
@@ -64,6 +65,7 @@ int cmd_set(Cli *cli, int argc, char **argv);
 int cmd_get(Cli *cli, int argc, char **argv);
 int cmd_rm(Cli *cli, int argc, char **argv);
 int cmd_stat(Cli *cli, int argc, char **argv);
+int cmd_top(Cli *cli, int argc, char **argv);
 int cmd_chown(Cli *cli, int argc, char **argv);
 int cmd_move(Cli *cli, int argc, char **argv);
 int cmd_procs(Cli *cli, int argc, char **argv);
@@ -76,10 +78,25 @@ int cmd_sessions(Cli *cli, int argc, char **argv);
 int cmd_users(Cli *cli, int argc, char **argv);
 int cmd_policy(Cli *cli, int argc, char **argv);
 int cmd_reload(Cli *cli, int argc, char **argv);
+int cmd_watch(Cli *cli, int argc, char **argv);
 
 /**
- * cli_getopt() - getopt_long() for a command, with -h/--help and --json built in
- * @cli:       context (--json sets cli->json)
+ * cli_human() - print values with units ("1.5G", "150%", "max")?
+ *
+ * Only when stdout is a terminal and neither --raw nor --json was given: scripts, pipes and
+ * JSON get the numbers as the kernel writes them.
+ */
+bool cli_human(const Cli *cli);
+
+/**
+ * cli_value() - @raw, the value of @key, as cli_human() wants it: with units (exact, so that
+ * it can be set again: common/units.c) or unchanged; returns @buf (CGM_FORMAT_VALUE_MAX)
+ */
+const char *cli_value(const Cli *cli, const char *key, const char *raw, char *buf, size_t n);
+
+/**
+ * cli_getopt() - getopt_long() for a command, with -h/--help, --json and --raw built in
+ * @cli:       context (--json sets cli->json, --raw cli->raw)
  * @argc:      argument count, argv[0] being the command name
  * @argv:      arguments
  * @optstring: the command's short options ("+" first to stop at the first operand)
@@ -93,7 +110,7 @@ int cli_getopt(Cli *cli, int argc, char **argv, const char *optstring,
                const struct option *longopts, int *exitp);
 
 /**
- * cli_plain_options() - parse a command that has only the built-in options (-h, --json)
+ * cli_plain_options() - parse a command that has only the built-in options (-h, --json, --raw)
  *
  * Return: 0 to go on (operands start at optind), or the exit code to return now.
  */
@@ -155,6 +172,18 @@ int cli_parse_pid(const char *s, pid_t *pidp);
 
 /** cli_parse_uint() - a decimal number up to @max; returns 0 or -EINVAL / -ERANGE */
 int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *valuep);
+
+/**
+ * cli_path_compare() - qsort() order of cgroup paths (char *) in which a parent comes right
+ * before its subtree and siblings are in name order: '/' ranks below every other byte
+ */
+int cli_path_compare(const void *a, const void *b);
+
+/**
+ * cli_utf8() - does the locale (LC_CTYPE from the environment) use UTF-8? Decides between
+ * the box-drawing tree and its ASCII fallback.
+ */
+bool cli_utf8(void);
 
 /**
  * cli_absolute_path() - absolute path of @path: itself when absolute, else joined to the home

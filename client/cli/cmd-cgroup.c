@@ -6,6 +6,10 @@
  * as they are; units ("2G", "150%") and the choice of keys are the daemon's business, so that
  * the CLI and the daemon can never disagree on what a value means. `create` prints the
  * absolute path the daemon created, which is what a script wants to keep.
+ *
+ * On a terminal `get` prints values with units (cli_value()), in a form that sets the same
+ * value again when pasted into `cgm set`; `stat` rounds its counters instead, since they are
+ * read, not set. Pipes, --raw and --json get the kernel's numbers.
  */
 
 #include <errno.h>
@@ -17,6 +21,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "units.h"
 
 /* create PATH [KEY=VALUE...] and set PATH KEY=VALUE... */
 static int create_or_set(Cli *cli, int argc, char **argv, bool create)
@@ -93,8 +98,11 @@ int cmd_get(Cli *cli, int argc, char **argv)
                 json_kv_object(stdout, values, n);
                 putchar('\n');
         } else {
+                char buf[CGM_FORMAT_VALUE_MAX];
+
                 for (size_t i = 0; i < n; i++)
-                        printf("%s=%s\n", values[i].key, values[i].value);
+                        printf("%s=%s\n", values[i].key,
+                               cli_value(cli, values[i].key, values[i].value, buf, sizeof(buf)));
         }
         cgm_kv_free(values, n);
         return CLI_EXIT_OK;
@@ -135,17 +143,112 @@ int cmd_rm(Cli *cli, int argc, char **argv)
         return CLI_EXIT_OK;
 }
 
+/* One counter, rounded on a terminal: bytes as 37.6M, CPU time in seconds. */
+static void stat_print_counter(const Cli *cli, const cgm_counter *c, const char *indent)
+{
+        char buf[CGM_FORMAT_BYTES_MAX];
+        const char *name = c->name;
+        size_t len = strlen(name);
+
+        if (!cli_human(cli)) {
+                printf("%s%s %" PRIu64 "\n", indent, name, c->value);
+        } else if (strcmp(name, "cpu.usage_usec") == 0) {
+                printf("%s%s %" PRIu64 ".%03" PRIu64 "s\n", indent, name, c->value / 1000000,
+                       c->value % 1000000 / 1000);
+        } else if (strcmp(name, "memory.current") == 0 || strcmp(name, "memory.peak") == 0 ||
+                   (strncmp(name, "io.", 3) == 0 && len > 5 &&
+                    strcmp(name + len - 5, "bytes") == 0)) {
+                cgm_format_bytes_short(c->value, buf, sizeof(buf));
+                printf("%s%s %s\n", indent, name, buf);
+        } else {
+                printf("%s%s %" PRIu64 "\n", indent, name, c->value);
+        }
+}
+
+static void stat_print_json(const cgm_counter *counters, size_t n)
+{
+        putchar('{');
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        putchar(',');
+                json_string(stdout, counters[i].name);
+                printf(":%" PRIu64, counters[i].value);
+        }
+        putchar('}');
+}
+
+/* stat -r: PATH and every descendant, parents before children; a cgroup removed meanwhile
+ * is left out, a daemon gone away ends the command. */
+static int stat_recursive(Cli *cli, cgm *h, const char *path)
+{
+        _cleanup_strv_ char **paths = NULL;
+        _cleanup_free_ char *root = NULL;
+        size_t n_paths = 0, shown = 0;
+        int code, r;
+
+        code = cli_absolute_path(cli, h, path, &root);
+        if (code)
+                return code;
+        r = cgm_list(h, root, true, &paths);
+        if (r < 0)
+                return cli_fail(cli, h, r, path);
+        while (paths[n_paths])
+                n_paths++;
+        qsort(paths, n_paths, sizeof(*paths), cli_path_compare);
+
+        if (cli->json)
+                putchar('{');
+        for (size_t i = 0; i <= n_paths; i++) {
+                const char *p = i == 0 ? root : paths[i - 1];
+                cgm_counter *counters = NULL;
+                size_t n = 0;
+
+                r = cgm_stat(h, p, &counters, &n);
+                if (r < 0) {
+                        if (i > 0 && cli_exit_code(h, r) == CLI_EXIT_NOT_FOUND)
+                                continue;
+                        if (cli->json)
+                                puts("}");
+                        return cli_fail(cli, h, r, i == 0 ? path : p);
+                }
+                if (cli->json) {
+                        if (shown > 0)
+                                putchar(',');
+                        json_string(stdout, p);
+                        putchar(':');
+                        stat_print_json(counters, n);
+                } else {
+                        printf("%s%s\n", shown > 0 ? "\n" : "", p);
+                        for (size_t k = 0; k < n; k++)
+                                stat_print_counter(cli, &counters[k], "  ");
+                }
+                shown++;
+                cgm_counters_free(counters, n);
+        }
+        if (cli->json)
+                puts("}");
+        return CLI_EXIT_OK;
+}
+
 int cmd_stat(Cli *cli, int argc, char **argv)
 {
+        static const struct option options[] = {
+                { "recursive", no_argument, NULL, 'r' },
+                {},
+        };
         _cleanup_(cgm_freep) cgm *h = NULL;
         cgm_counter *counters = NULL;
         const char *path = "";
+        bool recursive = false;
         size_t n = 0;
-        int code, r;
+        int code, opt, r;
 
-        code = cli_plain_options(cli, argc, argv);
-        if (code)
-                return code;
+        while ((opt = cli_getopt(cli, argc, argv, "r", options, &code)) != -1) {
+                if (opt == CLI_OPT_STOP)
+                        return code;
+                if (opt == 'r')
+                        recursive = true;
+        }
         if (optind < argc)
                 path = argv[optind++];
         if (optind < argc)
@@ -154,21 +257,17 @@ int cmd_stat(Cli *cli, int argc, char **argv)
         code = cli_connect(cli, &h);
         if (code)
                 return code;
+        if (recursive)
+                return stat_recursive(cli, h, path);
         r = cgm_stat(h, path, &counters, &n);
         if (r < 0)
                 return cli_fail(cli, h, r, path);
         if (cli->json) {
-                putchar('{');
-                for (size_t i = 0; i < n; i++) {
-                        if (i > 0)
-                                putchar(',');
-                        json_string(stdout, counters[i].name);
-                        printf(":%" PRIu64, counters[i].value);
-                }
-                puts("}");
+                stat_print_json(counters, n);
+                putchar('\n');
         } else {
                 for (size_t i = 0; i < n; i++)
-                        printf("%s %" PRIu64 "\n", counters[i].name, counters[i].value);
+                        stat_print_counter(cli, &counters[i], "");
         }
         cgm_counters_free(counters, n);
         return CLI_EXIT_OK;

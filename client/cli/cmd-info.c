@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "json.h"
 #include "protocol.h"
+#include "units.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -115,8 +116,12 @@ int cmd_whoami(Cli *cli, int argc, char **argv)
                 printf("home: %s\n", home[0] ? home : "(none delegated)");
                 printf("cgroup: %s\n", cgroup);
                 printf("limits:%s\n", n_limits ? "" : " (none)");
-                for (size_t i = 0; i < n_limits; i++)
-                        printf("  %s=%s\n", limits[i].key, limits[i].value);
+                for (size_t i = 0; i < n_limits; i++) {
+                        char buf[CGM_FORMAT_VALUE_MAX];
+
+                        printf("  %s=%s\n", limits[i].key,
+                               cli_value(cli, limits[i].key, limits[i].value, buf, sizeof(buf)));
+                }
         }
         cgm_kv_free(limits, n_limits);
         return CLI_EXIT_OK;

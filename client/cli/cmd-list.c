@@ -12,6 +12,10 @@
  * paths are compared with '/' ranking below every other byte (plain strcmp would put "a-b"
  * between "a" and "a/b"). After sorting, each cgroup's subtree is the run of deeper entries
  * that follows it, so the tree is drawn by a recursion over index ranges, with no tree built.
+ *
+ * The rails are box-drawing characters when the locale is UTF-8 and `|--`, `` `-- `` when it
+ * is not (LANG=C on a serial console, an old terminal): a byte sequence the terminal cannot
+ * show is worse than plain ASCII. Limits get units on a terminal (cli_value()).
  */
 
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include "cli.h"
 #include "json.h"
 #include "protocol.h"
+#include "units.h"
 
 static const struct option recursive_options[] = {
         { "recursive", no_argument, NULL, 'r' },
@@ -84,7 +89,7 @@ static int path_rank(unsigned char c)
         return c == '\0' ? 0 : c == '/' ? 1 : c + 1;
 }
 
-static int path_compare(const void *a, const void *b)
+int cli_path_compare(const void *a, const void *b)
 {
         const unsigned char *x = *(const unsigned char *const *)a;
         const unsigned char *y = *(const unsigned char *const *)b;
@@ -124,14 +129,17 @@ static bool is_unlimited(const char *value)
         return strcmp(value, "max") == 0 || strncmp(value, "max ", 4) == 0;
 }
 
-static void tree_print_line(const TreeNode *node, bool root)
+static void tree_print_line(const Cli *cli, const TreeNode *node, bool root)
 {
+        char buf[CGM_FORMAT_VALUE_MAX];
+
         fputs(root ? node->path : node->name, stdout);
         for (size_t k = 0; k < ELEMENTSOF(tree_keys); k++) {
                 const char *value = node_value(node, tree_keys[k]);
 
                 if (!value || !value[0] || is_unlimited(value))
                         continue;
+                value = cli_value(cli, tree_keys[k], value, buf, sizeof(buf));
                 if (strchr(value, ' '))
                         printf("  %s=\"%s\"", tree_keys[k], value);
                 else
@@ -149,9 +157,16 @@ static size_t subtree_end(const TreeNode *nodes, size_t n, size_t i)
         return j;
 }
 
+typedef struct TreeRails {
+        const char *branch, *last, *rail;
+} TreeRails;
+
+static const TreeRails rails_utf8 = { "\u251c\u2500\u2500 ", "\u2514\u2500\u2500 ", "\u2502   " };
+static const TreeRails rails_ascii = { "|-- ", "`-- ", "|   " };
+
 /* @prefix holds the rails of the ancestors; it grows by one rail per level while it fits. */
-static void tree_print_children(const TreeNode *nodes, size_t n, size_t i, char *prefix,
-                                size_t cap)
+static void tree_print_children(const Cli *cli, const TreeRails *rails, const TreeNode *nodes,
+                                size_t n, size_t i, char *prefix, size_t cap)
 {
         size_t len = strlen(prefix);
         size_t j = i + 1;
@@ -159,13 +174,13 @@ static void tree_print_children(const TreeNode *nodes, size_t n, size_t i, char 
         while (j < n && nodes[j].depth > nodes[i].depth) {
                 size_t end = subtree_end(nodes, n, j);
                 bool last = end >= n || nodes[end].depth <= nodes[i].depth;
-                const char *rail = last ? "    " : "\u2502   ";
+                const char *rail = last ? "    " : rails->rail;
 
-                printf("%s%s", prefix, last ? "\u2514\u2500\u2500 " : "\u251c\u2500\u2500 ");
-                tree_print_line(&nodes[j], false);
+                printf("%s%s", prefix, last ? rails->last : rails->branch);
+                tree_print_line(cli, &nodes[j], false);
                 if (len + strlen(rail) < cap)
                         strcpy(prefix + len, rail);
-                tree_print_children(nodes, n, j, prefix, cap);
+                tree_print_children(cli, rails, nodes, n, j, prefix, cap);
                 prefix[len] = '\0';
                 j = end;
         }
@@ -265,7 +280,7 @@ int cmd_tree(Cli *cli, int argc, char **argv)
                 root = canonical;
         }
         root_len = strcmp(root, "/") == 0 ? 0 : strlen(root);
-        qsort(paths, n_paths, sizeof(*paths), path_compare);
+        qsort(paths, n_paths, sizeof(*paths), cli_path_compare);
 
         nodes = calloc(n_paths + 1, sizeof(*nodes));
         if (!nodes) {
@@ -301,8 +316,9 @@ int cmd_tree(Cli *cli, int argc, char **argv)
         } else {
                 char prefix[512] = "";
 
-                tree_print_line(&nodes[0], true);
-                tree_print_children(nodes, n, 0, prefix, sizeof(prefix));
+                tree_print_line(cli, &nodes[0], true);
+                tree_print_children(cli, cli_utf8() ? &rails_utf8 : &rails_ascii, nodes, n, 0,
+                                    prefix, sizeof(prefix));
         }
         tree_free(nodes, n);
         return CLI_EXIT_OK;

@@ -112,6 +112,7 @@ int cmd_kill(Cli *cli, int argc, char **argv)
                 {},
         };
         _cleanup_(cgm_freep) cgm *h = NULL;
+        unsigned n_signalled = 0;
         int sig = SIGKILL;
         const char *path;
         int code, opt, r;
@@ -131,9 +132,13 @@ int cmd_kill(Cli *cli, int argc, char **argv)
         code = cli_connect(cli, &h);
         if (code)
                 return code;
-        r = cgm_kill(h, path, sig, NULL);
+        r = cgm_kill(h, path, sig, &n_signalled);
         if (r < 0)
                 return cli_fail(cli, h, r, path);
+        if (cli->json)
+                printf("{\"signalled\":%u}\n", n_signalled);
+        else
+                printf("signalled %u process%s\n", n_signalled, n_signalled == 1 ? "" : "es");
         return CLI_EXIT_OK;
 }
 

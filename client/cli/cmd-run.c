@@ -22,6 +22,13 @@
  *     meantime, the parent reconnects once.
  *  6. The exit status is the command's: its exit code, or 128+N when signal N killed it
  *     (shells do the same); 126 and 127 when it could not be executed or found.
+ *  7. When a limit ended or hindered it, cgm says so on stderr, as `systemd-run --wait`
+ *     does: an exit status of 137 alone does not tell an OOM kill from a `kill -9`. The
+ *     cgroup's counters (Stat), read once the child is reaped and before the cgroup is
+ *     removed, say it exactly, on v1 and v2 alike: memory.events.oom_kill (v1: memory.
+ *     oom_control) and pids.events.max count what the kernel did, synchronously, so nothing
+ *     is still on its way when the child has exited. Events would not do here: the kernel
+ *     notifies pids.events only on v2, and a notification may trail the exit.
  */
 
 #include <errno.h>
@@ -36,9 +43,104 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "units.h"
 
 #define EXIT_CANNOT_EXECUTE 126
 #define EXIT_NOT_FOUND 127
+
+/* What the counters said about the limits of the command's cgroup. */
+typedef struct RunLimits {
+        uint64_t oom_kills;  /* memory.events oom_kill: processes the OOM killer ended */
+        uint64_t pids_max;   /* pids.events max: forks refused by pids.max */
+        char memory_max[32]; /* the cgroup's own limits, as read before removal ("" unknown) */
+        char pids_limit[32];
+} RunLimits;
+
+/* The counters and limits of the cgroup, read once the command has ended, before removal. */
+static void run_limits_read(cgm *h, RunLimits *w, const char *cgroup)
+{
+        static const char *const keys[] = { "memory.max", "pids.max" };
+        cgm_counter *counters = NULL;
+        size_t n = 0;
+
+        if (cgm_stat(h, cgroup, &counters, &n) == 0)
+                for (size_t i = 0; i < n; i++) {
+                        if (strcmp(counters[i].name, "memory.events.oom_kill") == 0)
+                                w->oom_kills = counters[i].value;
+                        else if (strcmp(counters[i].name, "pids.events.max") == 0)
+                                w->pids_max = counters[i].value;
+                }
+        cgm_counters_free(counters, n);
+        if (w->oom_kills == 0 && w->pids_max == 0)
+                return; /* the limits are only read for a message */
+        /* One key per call: a key whose controller is not there must not hide the other. */
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                const char *one[] = { keys[k], NULL };
+                char *out = k == 0 ? w->memory_max : w->pids_limit;
+                cgm_kv *values = NULL;
+
+                if (cgm_get(h, cgroup, one, &values, &n) == 0 && n == 1)
+                        snprintf(out, sizeof(w->memory_max), "%s", values[0].value);
+                cgm_kv_free(values, n);
+        }
+}
+
+/* The limit's value for a message: "32M" for a byte count, else as read ("max", "4"). */
+static void limit_text(const char *raw, bool bytes, char *buf, size_t size)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(raw, &end, 10);
+        if (bytes && raw[0] && !*end && errno == 0)
+                cgm_format_bytes(v, buf, size);
+        else
+                snprintf(buf, size, "%s", raw);
+}
+
+/* One line per limit that ended or hindered the command, like `systemd-run --wait`. */
+static void run_limits_report(const Cli *cli, const RunLimits *w, const char *cgroup,
+                             const char *command, pid_t child, int status)
+{
+        const char *comm = strrchr(command, '/') ? strrchr(command, '/') + 1 : command;
+        char limit[32];
+
+        if (w->oom_kills > 0) {
+                char what[256], why[128];
+
+                if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                        snprintf(what, sizeof(what), "%s (PID %d)", comm, (int)child);
+                else
+                        snprintf(what, sizeof(what), "%llu process%s",
+                                 (unsigned long long)w->oom_kills,
+                                 w->oom_kills == 1 ? "" : "es");
+                limit_text(w->memory_max, true, limit, sizeof(limit));
+                if (w->memory_max[0] && strcmp(w->memory_max, "max") != 0)
+                        snprintf(why, sizeof(why),
+                                 "memory.max (%s) was reached; raise it with -p memory.max=SIZE",
+                                 limit);
+                else
+                        snprintf(why, sizeof(why),
+                                 "the memory limit of a cgroup above it was reached (`cgm "
+                                 "whoami` shows your home's)");
+                cli_warn(cli, "the kernel's OOM killer killed %s in %s: %s", what, cgroup, why);
+                if (w->oom_kills > 1 && WIFSIGNALED(status))
+                        cli_warn(cli, "%llu processes were OOM-killed in %s in all",
+                                 (unsigned long long)w->oom_kills, cgroup);
+        }
+        if (w->pids_max > 0) {
+                limit_text(w->pids_limit, false, limit, sizeof(limit));
+                if (w->pids_limit[0] && strcmp(w->pids_limit, "max") != 0)
+                        cli_warn(cli, "pids.max (%s) was reached %llu time%s: forks failed", limit,
+                                 (unsigned long long)w->pids_max, w->pids_max == 1 ? "" : "s");
+                else
+                        cli_warn(cli, "the pids limit of a cgroup above %s was reached %llu "
+                                      "time%s: forks failed",
+                                 cgroup, (unsigned long long)w->pids_max,
+                                 w->pids_max == 1 ? "" : "s");
+        }
+}
 
 /* The child half: never returns. */
 static void run_child(const Cli *cli, const char *cgroup, char **command, int report_fd,
@@ -154,8 +256,9 @@ int cmd_run(Cli *cli, int argc, char **argv)
         char default_name[32];
         const char *name = NULL;
         size_t n_props = 0;
-        int code, opt, r, status, setup_code = 0;
-        pid_t child;
+        int code, opt, r, status = 0, setup_code = 0;
+        RunLimits limits = {};
+        pid_t child = -1;
 
         props = calloc((size_t)argc + 1, sizeof(*props));
         if (!props) {
@@ -243,11 +346,15 @@ int cmd_run(Cli *cli, int argc, char **argv)
         } else {
                 code = CLI_EXIT_FAILURE;
         }
+        if (!setup_code && status >= 0)
+                run_limits_read(h, &limits, created);
 
 out_remove:
         /* The command's status is what the caller asked for; a failed clean-up is reported,
          * not substituted for it. */
         run_remove(cli, &h, created);
+        if (child > 0 && !setup_code && status >= 0)
+                run_limits_report(cli, &limits, created, argv[optind], child, status);
 out_mask:
         safe_close(report[0]);
         safe_close(report[1]);

@@ -58,7 +58,10 @@ static void check_limits(const Policy *p, const PolicyLimits *l)
                                  l->values[i] >= p->sections[s].values &&
                                  l->values[i] < p->sections[s].values + p->sections[s].n_values;
                 FUZZ_CHECK(inside, "a resolved value points outside the policy");
+                FUZZ_CHECK(strcmp(l->values[i]->key, "oom_notice") != 0,
+                           "oom_notice resolved as a limit");
         }
+        FUZZ_CHECK(l->oom_notice_source != NULL, "oom_notice without a source");
 }
 
 static void check_policy(const Policy *p)
@@ -75,7 +78,8 @@ static void check_policy(const Policy *p)
                                        &p->requests_per_second,
                                        &p->creates_per_second,
                                        &p->connections_per_uid,
-                                       &p->nss_timeout_ms };
+                                       &p->nss_timeout_ms,
+                                       &p->oom_notice };
         const char *groups[CGM_POLICY_SECTIONS_MAX_FUZZ];
         size_t n_groups = 0;
         PolicyLimits lim;
@@ -108,11 +112,19 @@ static void check_policy(const Policy *p)
                         char canon[256], why[256];
 
                         check_source(pv->source);
-                        FUZZ_CHECK(key_parse(pv->key, pv->value, canon, sizeof(canon), why,
-                                             sizeof(why)) == 0,
-                                   "stored `%s = %s` does not parse: %s", pv->key, pv->value, why);
-                        FUZZ_CHECK(strcmp(canon, pv->value) == 0, "stored `%s = %s` is not canonical",
-                                   pv->key, pv->value);
+                        if (strcmp(pv->key, "oom_notice") == 0) {
+                                /* The one setting of a section that is not a resource key. */
+                                FUZZ_CHECK(!strcmp(pv->value, "yes") || !strcmp(pv->value, "no"),
+                                           "stored oom_notice `%s`", pv->value);
+                        } else {
+                                FUZZ_CHECK(key_parse(pv->key, pv->value, canon, sizeof(canon),
+                                                     why, sizeof(why)) == 0,
+                                           "stored `%s = %s` does not parse: %s", pv->key,
+                                           pv->value, why);
+                                FUZZ_CHECK(strcmp(canon, pv->value) == 0,
+                                           "stored `%s = %s` is not canonical", pv->key,
+                                           pv->value);
+                        }
                         for (size_t w = v + 1; w < sec->n_values; w++)
                                 FUZZ_CHECK(strcmp(pv->key, sec->values[w].key) != 0,
                                            "key `%s` twice in one section", pv->key);

@@ -6,17 +6,37 @@
  *
  * Checked besides crashes: cgm_parse_uint() agrees with a plain reference implementation
  * (value, -EINVAL or -ERANGE); cgm_parse_bytes() accepts nothing above INT64_MAX but "max",
- * and its result survives cgm_format_bytes() unchanged; every "why" fits its buffer and is
- * clean text even when the input is not; cgm_quote() never reads past @len, never writes past
- * @n, and turns anything into printable ASCII in which a backslash always starts \xNN and no
- * backquote is left, while plain text that fits comes back unchanged.
+ * and its result survives cgm_format_bytes() unchanged; a value key_parse() accepts for
+ * memory.max or cpu.max, printed with units by cgm_format_value(), is accepted again and sets
+ * the same kernel value, and cgm_format_value() of any text fits its buffer; every "why" fits
+ * its buffer and is clean text even when the input is not; cgm_quote() never reads past @len,
+ * never writes past @n, and turns anything into printable ASCII in which a backslash always
+ * starts \xNN and no backquote is left, while plain text that fits comes back unchanged.
  */
 
 #include <errno.h>
 
 #include "fuzz-util.h"
+#include "keys.h"
 #include "text.h"
 #include "units.h"
+
+/* The human form of what @key's parser made of @s must parse to the same kernel value. */
+static void check_value_round_trip(const char *key, const char *s)
+{
+        char canon[128], human[CGM_FORMAT_VALUE_MAX], again[128];
+
+        memset(human, 'Z', sizeof(human));
+        cgm_format_value(key, s, human, sizeof(human));
+        FUZZ_CHECK(memchr(human, '\0', sizeof(human)) != NULL, "format_value overflows");
+        if (key_parse(key, s, canon, sizeof(canon), NULL, 0) != 0)
+                return;
+        cgm_format_value(key, canon, human, sizeof(human));
+        FUZZ_CHECK(key_parse(key, human, again, sizeof(again), NULL, 0) == 0,
+                   "%s `%s` printed as `%s`, which is refused", key, canon, human);
+        FUZZ_CHECK(strcmp(again, canon) == 0, "%s `%s` printed as `%s`, which sets `%s`", key,
+                   canon, human, again);
+}
 
 static void check_why(const char *why, size_t n)
 {
@@ -121,6 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_why(why, why_size);
         }
 
+        check_value_round_trip("memory.max", s);
+        check_value_round_trip("cpu.max", s);
         check_quote(data, size, quote_size);
         free(s);
         return 0;

@@ -8,13 +8,13 @@
 EXTRA_DIST += tests/guest/README.md tests/guest/run-guest.sh tests/guest/mkrootfs.sh \
 	tests/guest/guest-run.sh tests/guest/lib.sh tests/guest/install.sh tests/guest/suite.sh \
 	tests/guest/check-openrc.sh tests/guest/check-v1.sh tests/guest/check-systemd.sh \
-	tests/guest/observe-systemd.sh tests/guest/check-containers.sh
+	tests/guest/observe-systemd.sh tests/guest/check-containers.sh tests/guest/check-events.sh
 
 # -q: each console goes to tests/guest/results/FLAVOR/bootN/console.log; failures are shown.
 CHECK_GUEST_FLAGS = -q
 CHECK_GUEST_FLAVORS =
 check-guest: tests/integration/forker$(EXEEXT) tests/integration/memhog$(EXEEXT) \
-		tests/integration/hostile$(EXEEXT) $(CHECK_VM_PAM_DEPS)
+		tests/integration/hostile$(EXEEXT) tests/integration/subscriber$(EXEEXT) $(CHECK_VM_PAM_DEPS)
 	rm -rf tests/guest/results
 	@debs="$${CGM_GUEST_DEBS:-}"; \
 	if test -z "$$debs"; then \

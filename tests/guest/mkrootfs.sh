@@ -50,7 +50,8 @@ IMAGE=$1
 BASE_PKGS="linux-image-amd64 openssh-server openssh-client adduser passwd procps iproute2 kmod
 libpam-modules libpam-runtime libdbus-1-3 libcap2 pamtester socat libnss-extrausers"
 case $IMAGE in
-openrc) PKGS="$BASE_PKGS sysvinit-core openrc ifupdown crun uidmap" ;;
+# python3: check-events.sh reads `cgm top --json` with its json module
+openrc) PKGS="$BASE_PKGS sysvinit-core openrc ifupdown crun uidmap python3" ;;
 openrc-suite) PKGS="$BASE_PKGS sysvinit-core openrc ifupdown systemd" ;;
 systemd) PKGS="$BASE_PKGS systemd systemd-sysv libpam-systemd dbus" ;;
 *) die "unknown image $IMAGE (openrc, openrc-suite or systemd)" ;;

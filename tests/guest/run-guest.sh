@@ -116,7 +116,8 @@ done
 #   README.md  the one the install follows (install.sh checks its steps are in it)
 #   plan       one line per test: NAME SECONDS COMMAND... (run in that order, from the data disk)
 #   debs/      cgm's .debs as the admin downloaded them
-#   bin/       test helpers from the build: forker, memhog, hostile, pam-session, and the bench
+#   bin/       test helpers from the build: forker, memhog, hostile, subscriber, ptyrun,
+#              pam-session, and the bench
 #              programs bench-cgm, -pam, -dlopen, -load, -scale (bench/guest-bench.sh runs them)
 #   tests/     tests/guest and tests/integration from the source tree
 #   bench/     bench/ from the source tree (its runners)
@@ -129,10 +130,11 @@ make_data() { # make_data FLAVOR BOOT ACTION (plan on stdin)
 	cp "$DEBS"/*.deb "$d/debs/"
 	cp -r "$SRC/tests/guest" "$SRC/tests/integration" "$d/tests/"
 	cp "$SRC/README.md" "$d/README.md"
-	rm -rf "$d/tests/guest/results" "$d"/tests/integration/*.[cho] "$d"/tests/integration/{forker,memhog,hostile}
+	rm -rf "$d/tests/guest/results" "$d"/tests/integration/*.[cho] "$d"/tests/integration/{forker,memhog,hostile,subscriber,ptyrun}
 	local h
 	cp -r "$SRC/bench" "$d/"
-	for h in tests/integration/forker tests/integration/memhog tests/integration/hostile tests/pam/pam-session \
+	for h in tests/integration/forker tests/integration/memhog tests/integration/hostile tests/integration/subscriber \
+		tests/integration/ptyrun tests/pam/pam-session \
 		bench/bench-cgm bench/bench-pam bench/bench-dlopen bench/bench-load bench/bench-scale; do
 		# libtool wrappers are scripts; the real program is in .libs
 		if [ -f "$BUILD/$(dirname $h)/.libs/$(basename $h)" ]; then cp "$BUILD/$(dirname $h)/.libs/$(basename $h)" "$d/bin/"
@@ -168,7 +170,8 @@ plan_for() { # plan_for FLAVOR BOOT
 	case $f in
 	openrc-v2)
 		echo "check-openrc 300 bash tests/guest/check-openrc.sh"
-		echo "check-containers 300 bash tests/guest/check-containers.sh" ;;
+		echo "check-containers 300 bash tests/guest/check-containers.sh"
+		echo "check-events 300 bash tests/guest/check-events.sh" ;;
 	systemd-v2) echo "check-systemd 360 bash tests/guest/check-systemd.sh" ;;
 	pure-v1)
 		echo "check-v1 300 bash tests/guest/check-v1.sh"

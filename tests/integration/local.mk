@@ -25,6 +25,17 @@ tests_integration_direct_probe_LDADD = client/libcgm.la
 # pipeline: several requests on one connection without waiting, for test-blocking.sh
 check_PROGRAMS += tests/integration/pipeline
 tests_integration_pipeline_SOURCES = tests/integration/pipeline.c
+
+# subscriber: a raw D-Bus subscriber (prints events, or subscribes and never reads), for
+# test-events.sh and the guest's check-events.sh
+check_PROGRAMS += tests/integration/subscriber
+tests_integration_subscriber_SOURCES = tests/integration/subscriber.c
+tests_integration_subscriber_LDADD = $(DBUS_LIBS)
+
+# ptyrun: runs a command on a new pty it owns and copies what the pty shows, for the OOM
+# notice tests
+check_PROGRAMS += tests/integration/ptyrun
+tests_integration_ptyrun_SOURCES = tests/integration/ptyrun.c
 tests_integration_pipeline_LDADD = $(DBUS_LIBS)
 
 INTEGRATION_TESTS = \
@@ -40,7 +51,11 @@ INTEGRATION_TESTS = \
 	tests/integration/test-namespaces.sh \
 	tests/integration/test-direct.sh \
 	tests/integration/test-blocking.sh \
-	tests/integration/test-scale.sh
+	tests/integration/test-scale.sh \
+	tests/integration/test-events.sh \
+	tests/integration/test-watch.sh \
+	tests/integration/test-top.sh \
+	tests/integration/test-notify-tty.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
 
@@ -57,6 +72,8 @@ AM_TESTS_ENVIRONMENT = \
 	NSCLIENT='$(abs_top_builddir)/tests/integration/nsclient'; export NSCLIENT; \
 	DIRECT_PROBE='$(abs_top_builddir)/tests/integration/direct-probe'; export DIRECT_PROBE; \
 	PIPELINE='$(abs_top_builddir)/tests/integration/pipeline'; export PIPELINE; \
+	SUBSCRIBER='$(abs_top_builddir)/tests/integration/subscriber'; export SUBSCRIBER; \
+	PTYRUN='$(abs_top_builddir)/tests/integration/ptyrun'; export PTYRUN; \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT;
 # Tests without an extension (the cmocka binaries) speak TAP too (CMOCKA_MESSAGE_OUTPUT=TAP).
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

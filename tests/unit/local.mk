@@ -15,6 +15,8 @@ UNIT_TESTS = \
 	tests/unit/test-systemd \
 	tests/unit/test-log \
 	tests/unit/test-wire \
+	tests/unit/test-libcgm-events \
+	tests/unit/test-notify-tty \
 	tests/unit/test-table
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -26,6 +28,16 @@ UNIT_LDADD = daemon/libcgmd.la common/libcgmcommon.la $(CMOCKA_LIBS)
 tests_unit_test_wire_SOURCES = tests/unit/test-wire.c
 tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS) -pthread
 tests_unit_test_wire_LDADD = client/libcgm-wire.la $(DBUS_LIBS) $(CMOCKA_LIBS) -lpthread
+
+# libcgm's events against a scripted daemon (client/events.c), through the public API only.
+tests_unit_test_libcgm_events_SOURCES = tests/unit/test-libcgm-events.c
+tests_unit_test_libcgm_events_CFLAGS = $(UNIT_CFLAGS) -pthread
+tests_unit_test_libcgm_events_LDADD = client/libcgm.la $(DBUS_LIBS) $(CMOCKA_LIBS) -lpthread
+
+# The OOM notice's parsing of PAM_TTY and of the kernel's oom-kill line (daemon/notify-tty.c).
+tests_unit_test_notify_tty_SOURCES = tests/unit/test-notify-tty.c
+tests_unit_test_notify_tty_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_notify_tty_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_name_SOURCES = tests/unit/test-name.c
 tests_unit_test_name_CFLAGS = $(UNIT_CFLAGS)

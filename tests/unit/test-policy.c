@@ -142,6 +142,46 @@ static void test_policy_later_file_overrides(void **state)
         policy_free(p);
 }
 
+/* oom_notice: a global option that [default], [group:] and [user:] may override like a limit,
+ * and that never comes out among the limits (nothing writes it into a cgroup). */
+static void test_policy_oom_notice(void **state)
+{
+        Policy *p = parse_ok("oom_notice = yes\n"
+                             "[default]\nmemory.max = 1G\n"
+                             "[group:quiet]\noom_notice = no\n"
+                             "[user:alice]\noom_notice = true\n");
+        const char *quiet[] = { "quiet" };
+        CgmError e = CGM_ERROR_NULL;
+        Policy *q = NULL;
+        PolicyLimits l;
+        (void)state;
+
+        policy_resolve(p, "bob", NULL, 0, &l);
+        assert_true(l.oom_notice);
+        assert_string_equal(l.oom_notice_source, "t.conf:1");
+        assert_int_equal(l.n, 1);
+        policy_resolve(p, "bob", quiet, 1, &l);
+        assert_false(l.oom_notice);
+        assert_string_equal(l.oom_notice_source, "t.conf:5");
+        assert_null(limit(&l, "oom_notice"));
+        assert_non_null(limit(&l, "memory.max"));
+        policy_resolve(p, "alice", quiet, 1, &l);
+        assert_true(l.oom_notice);
+        assert_string_equal(l.oom_notice_source, "t.conf:7");
+        policy_free(p);
+
+        assert_int_equal(policy_new(&q), 0);
+        policy_resolve(q, "x", NULL, 0, &l);
+        assert_true(l.oom_notice); /* on by default */
+        assert_string_equal(l.oom_notice_source, "default");
+        assert_int_equal(policy_parse(q, "t.conf", "oom_notice = no\n", &e), 0);
+        policy_resolve(q, "x", NULL, 0, &l);
+        assert_false(l.oom_notice);
+        assert_int_equal(policy_parse(q, "u.conf", "[user:x]\noom_notice = maybe\n", &e), -EINVAL);
+        assert_non_null(strstr(e.msg, "u.conf:2: oom_notice takes yes or no"));
+        policy_free(q);
+}
+
 static void test_policy_rejects_garbage(void **state)
 {
         (void)state;
@@ -326,6 +366,7 @@ int main(void)
                 cmocka_unit_test(test_policy_load_missing_default_is_fine),
                 cmocka_unit_test(test_policy_load_reads_dropins_in_order),
                 cmocka_unit_test(test_policy_refuses_nul_bytes),
+                cmocka_unit_test(test_policy_oom_notice),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@ export CGMD=/cgm/bin/cgmd CGM=/cgm/bin/cgm FORKER=/cgm/bin/forker MEMHOG=/cgm/bi
 export NSEXEC=/cgm/bin/nsexec NSCLIENT=/cgm/bin/nsclient
 # test-blocking.sh (run-vm.sh copies it when built; the test skips otherwise)
 export PIPELINE=/cgm/bin/pipeline
+export SUBSCRIBER=/cgm/bin/subscriber PTYRUN=/cgm/bin/ptyrun
 # test-direct.sh (run-vm.sh copies it when built; the test skips otherwise)
 export DIRECT_PROBE=/cgm/bin/direct-probe
 # test-sessions.sh (run-vm.sh copies them when the build has them; the test skips otherwise)

@@ -15,7 +15,8 @@ endif
 check-vm: $(bin_PROGRAMS) $(sbin_PROGRAMS) tests/integration/forker$(EXEEXT) \
 		tests/integration/memhog$(EXEEXT) tests/integration/hostile$(EXEEXT) \
 		tests/integration/nsexec$(EXEEXT) tests/integration/nsclient$(EXEEXT) \
-		tests/integration/pipeline$(EXEEXT) tests/integration/direct-probe$(EXEEXT) $(CHECK_VM_PAM_DEPS)
+		tests/integration/pipeline$(EXEEXT) tests/integration/direct-probe$(EXEEXT) \
+		tests/integration/subscriber$(EXEEXT) tests/integration/ptyrun$(EXEEXT) $(CHECK_VM_PAM_DEPS)
 	rm -rf tests/vm/results
 	$(SHELL) $(srcdir)/tests/vm/run-vm.sh -b '$(abs_top_builddir)' -o tests/vm/results $(CHECK_VM_FLAGS)
 .PHONY: check-vm

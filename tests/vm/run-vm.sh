@@ -167,9 +167,10 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
 for p in "${extra_pkgs[@]}"; do tar -C "$p" --exclude=./.ready -cf - . | tar -C "$ROOT" -xf - --keep-directory-symlink; done
 # What the tests run besides busybox: bash and util-linux's setpriv (busybox has neither in a
 # usable form), socat, and the GNU tools whose options the tests rely on (find -print0,
-# sort -z, xargs -0 -r, stat -c, timeout -k); the D-Bus tools for test-interop.sh if present.
+# sort -z, xargs -0 -r, stat -c, timeout -k), script(1) for test-top.sh's terminal; the D-Bus
+# tools for test-interop.sh if present.
 for t in bash setpriv socat find xargs sort md5sum stat mktemp timeout seq grep sed awk cut tr \
-	head tail wc id cat date unshare mount mkfifo getent; do
+	head tail wc id cat date unshare mount mkfifo getent script; do
 	p=$(command -v "$t" || true)
 	[ -n "$p" ] && add "$p" "/usr/bin/$t"
 done
@@ -188,6 +189,9 @@ add "$BUILD/tests/integration/forker" /cgm/bin/forker
 [ -x "$BUILD/tests/integration/hostile" ] && add "$BUILD/tests/integration/hostile" /cgm/bin/hostile
 # test-blocking.sh's pipelining D-Bus client (it skips without it)
 [ -x "$BUILD/tests/integration/pipeline" ] && add "$BUILD/tests/integration/pipeline" /cgm/bin/pipeline
+# test-events.sh's raw subscriber and the OOM notice tests' pty runner (they skip without them)
+[ -x "$BUILD/tests/integration/subscriber" ] && add "$BUILD/tests/integration/subscriber" /cgm/bin/subscriber
+[ -x "$BUILD/tests/integration/ptyrun" ] && add "$BUILD/tests/integration/ptyrun" /cgm/bin/ptyrun
 # test-namespaces.sh's helpers (it skips without them): nsexec, and nsclient, which links
 # libcgm and so is a libtool wrapper in the build tree like cgm
 [ -x "$BUILD/tests/integration/nsexec" ] && add "$BUILD/tests/integration/nsexec" /cgm/bin/nsexec
@@ -215,7 +219,7 @@ for l in /usr/lib/x86_64-linux-gnu/security/pam_permit.so /usr/lib/libnss_extrau
 done
 mkdir -p "$ROOT/cgm/tests"
 cp -r "$SRC/tests/integration" "$SRC/tests/vm" "$ROOT/cgm/tests/"
-rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog,hostile,nsexec,nsclient,direct-probe,pipeline}
+rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog,hostile,nsexec,nsclient,direct-probe,pipeline,subscriber,ptyrun}
 printf '%s\n' "${TESTS[@]}" >"$ROOT/cgm/tests/list"
 
 # Shared libraries of every ELF in the image; those already in it (libcgm, packages) win.
