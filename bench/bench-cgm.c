@@ -613,16 +613,18 @@ static void run_placements(Bench *b, unsigned n)
 /*
  * The raw floors of the reads: the primary hierarchy's bench (the cgroup2 one where there is
  * one: it has cgroup.controllers), and the files Stat reads there and in the v1 hierarchies,
- * each once (cgread.c's cg_stat(): memory, cpu usage from cpuacct on v1 else cpu.stat, pids,
- * and populated/frozen from cgroup.events, or from the v1 freezer without cgroup2).
+ * each once (cgread.c's cg_stat(): memory, cpu usage from cpuacct on v1 else cpu.stat, pids
+ * and pids.events, io from io.stat or the v1 blkio.throttle.io_service_bytes, and
+ * populated/frozen from cgroup.events, or from the v1 freezer without cgroup2).
  */
 static void find_read_floors(Bench *b)
 {
         static const char *const files[] = { "memory.current", "memory.peak", "memory.events",
                                               "memory.usage_in_bytes", "memory.max_usage_in_bytes",
                                               "memory.oom_control", "cpuacct.usage", "cpu.stat",
-                                              "pids.current", "pids.max", "cgroup.events",
-                                              "freezer.state" };
+                                              "pids.current", "pids.max", "pids.events",
+                                              "io.stat", "blkio.throttle.io_service_bytes",
+                                              "cgroup.events", "freezer.state" };
         char p[4096 + 64];
         bool have_cpuacct = false, have_events = false;
 

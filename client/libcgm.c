@@ -101,6 +101,16 @@ static void error_clear(cgm *h)
         h->error_message[0] = '\0';
 }
 
+static int vfail(cgm *h, int code, const char *name, const char *fmt, va_list ap)
+        __attribute__((format(printf, 4, 0)));
+
+static int vfail(cgm *h, int code, const char *name, const char *fmt, va_list ap)
+{
+        snprintf(h->error_name, sizeof(h->error_name), "%s", name ? name : "");
+        vsnprintf(h->error_message, sizeof(h->error_message), fmt, ap);
+        return code;
+}
+
 static int fail(cgm *h, int code, const char *name, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
@@ -108,9 +118,8 @@ static int fail(cgm *h, int code, const char *name, const char *fmt, ...)
 {
         va_list ap;
 
-        snprintf(h->error_name, sizeof(h->error_name), "%s", name ? name : "");
         va_start(ap, fmt);
-        vsnprintf(h->error_message, sizeof(h->error_message), fmt, ap);
+        code = vfail(h, code, name, fmt, ap);
         va_end(ap);
         return code;
 }
@@ -2082,9 +2091,8 @@ int libcgm_fail(cgm *h, int code, const char *name, const char *fmt, ...)
 {
         va_list ap;
 
-        snprintf(h->error_name, sizeof(h->error_name), "%s", name ? name : "");
         va_start(ap, fmt);
-        vsnprintf(h->error_message, sizeof(h->error_message), fmt, ap);
+        code = vfail(h, code, name, fmt, ap);
         va_end(ap);
         return code;
 }
