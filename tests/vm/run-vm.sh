@@ -219,6 +219,8 @@ for l in /usr/lib/x86_64-linux-gnu/security/pam_permit.so /usr/lib/libnss_extrau
 done
 mkdir -p "$ROOT/cgm/tests"
 cp -r "$SRC/tests/integration" "$SRC/tests/vm" "$ROOT/cgm/tests/"
+# the shell completion, which test-watch.sh loads from the source tree
+mkdir -p "$ROOT/cgm/etc" && cp -r "$SRC/etc/completion" "$ROOT/cgm/etc/"
 rm -f "$ROOT"/cgm/tests/integration/*.[co] "$ROOT"/cgm/tests/integration/{forker,memhog,hostile,nsexec,nsclient,direct-probe,pipeline,subscriber,ptyrun}
 printf '%s\n' "${TESTS[@]}" >"$ROOT/cgm/tests/list"
 
