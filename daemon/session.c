@@ -1057,7 +1057,7 @@ int session_open(Manager *m, const NssLookup *who, const char *xdg_id, const cha
                 char q[80];
                 log_debug("session %s: PAM_TTY `%s` is no terminal name: no OOM notices", id,
                           cgm_quote(tty, 64, q, sizeof(q)));
-                tty = ""; /* ":0", "ssh", odd bytes: no terminal, no notice */
+                tty = ""; /* ":0", odd bytes: no terminal, no notice */
         } else if (!tty)
                 tty = "";
         r = leaf_delegate(m, leaf, who->uid, id, e);

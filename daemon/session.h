@@ -33,7 +33,9 @@ struct Session {
         unsigned long long opener_start; /* ... and its start time: the pid is not trusted alone */
         const char *user; /* from the home's trusted.cgm.user attribute; after id[] */
         const char *rel;  /* after id[], in the same allocation */
-        const char *tty;  /* the login's terminal ("pts/3", "tty1"), "" for none; after id[] */
+        /* the login's terminal ("pts/3", "tty1"; "ssh": the pty of its processes, found when
+         * a notice is due), "" for none; after id[] */
+        const char *tty;
         char id[]; /* the id, the user, the leaf's path and the tty, each as long as it is */
 };
 
@@ -59,7 +61,7 @@ void sessions_deinit(Manager *m);
  * @who:    the user as NSS resolved it
  * @xdg_id: the session id to use when valid and free (XDG_SESSION_ID), or NULL
  * @tty:    the login's terminal as PAM_TTY named it, or NULL; kept only when it is a plain
- *          terminal name (notify_tty_name_ok()), for the OOM notice (notify-tty.c)
+ *          terminal name or "ssh" (notify_tty_name_ok()), for the OOM notice (notify-tty.c)
  * @pidfd:  the process to move into the new leaf (the PAM caller)
  * @idp, @pathp: the session id and the leaf's API path
  *
