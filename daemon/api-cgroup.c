@@ -37,56 +37,11 @@
 
 #define API_PATH_MAX (CGM_PATH_MAX + 1100)
 
-static const char *caller_home(MethodCall *c)
-{
-        Peer *p = c->peer;
-        /* The registry as it is: a home removed behind the daemon's back then fails the
-         * operation with NotFound. Checking cgroupfs here would cost every request an open;
-         * WhoAmI, Users, Chown and logins check (home_lookup_live()). */
-        if (p->principal.is_root)
-                return "";
-        /* In a container with a cgroup namespace of its own: inside that namespace only. */
-        return nsview_scope(&p->ns, home_lookup(&c->manager->homes, p->principal.uid));
-}
-
 static int resolve(MethodCall *c, const char *input, AuthAction action, char *rel, size_t n)
 {
-        Manager *m = c->manager;
-        const char *home = caller_home(c);
-        char host[API_PATH_MAX];
-        int r;
-
-        if (strlen(input) > CGM_PATH_MAX)
-                return cgm_error_set(c->error, -ENAMETOOLONG, CGM_ERR_INVALID_NAME,
-                                     "path is longer than %d bytes", CGM_PATH_MAX);
-        if (!home && systemd_active(m) && !c->peer->ns.cgroup_root &&
-            !c->peer->ns.cgroup_root_unknown)
-                return systemd_refuse(c, input); /* its tree is systemd --user's */
-        /* An absolute path is read in the caller's cgroup namespace. */
-        r = nsview_path_in(&c->peer->ns, input, host, sizeof(host), c->error);
-        if (r < 0)
-                return r;
-        r = auth_resolve(m->cgfs.base_api, home, host, rel, n, c->error);
-        if (r == 0)
-                r = auth_check(&c->peer->principal, m->cgfs.base_api, home, rel, action,
-                               c->error);
-        /* A refused change is audited too, with the path as the caller wrote it: who tried
-         * to act outside their home is what an administrator looks for. */
-        if (r < 0 && action != AUTH_READ)
-                audit_write_why(c->peer->principal.uid, c->peer->pid,
-                                dbus_message_get_member(c->msg), input, "", r, c->error->name,
-                                c->error->msg);
-        return r;
+        return api_resolve(c, input, action, false, rel, n);
 }
 
-/* @rel (relative to the base) as the caller's cgroup namespace shows it. */
-static const char *caller_path(MethodCall *c, const char *rel, char *out, size_t n)
-{
-        char host[API_PATH_MAX];
-
-        cgfs_api_path(&c->manager->cgfs, rel, host, sizeof(host));
-        return nsview_path_out(&c->peer->ns, host, out, n);
-}
 
 static void audit(MethodCall *c, const char *rel, const char *what, int r)
 {
@@ -196,7 +151,7 @@ int api_whoami(MethodCall *c)
             !c->peer->ns.cgroup_root_unknown)
                 return systemd_whoami(c); /* user@UID.service, the limits of its slice */
         if (home)
-                caller_path(c, home, home_api, sizeof(home_api));
+                api_caller_path(c, home, home_api, sizeof(home_api));
         /* Through the connection's pidfd: once the process that connected has exited, its
          * number may name a stranger, so there is no answer rather than a wrong one. */
         r = cg_proc_path(&m->cgfs, c->peer->pidfd, where, sizeof(where));
@@ -249,7 +204,7 @@ int api_create(MethodCall *c)
         audit(c, rel, what, r);
         if (r < 0)
                 return r;
-        caller_path(c, rel, api, sizeof(api));
+        api_caller_path(c, rel, api, sizeof(api));
         r = reply_new(c, &it);
         if (r < 0)
                 return r;
@@ -654,7 +609,7 @@ static int list_visit(const char *rel, void *userdata)
 
         if (++s->n > CGM_LIST_MAX)
                 return -EDQUOT;
-        caller_path(s->c, rel, api, sizeof(api));
+        api_caller_path(s->c, rel, api, sizeof(api));
         return reply_append_string(s->arr, ap) ? 0 : -ENOMEM;
 }
 
@@ -731,7 +686,7 @@ int api_procs(MethodCall *c)
 static int move_one(MethodCall *c, const char *rel, int pidfd)
 {
         Manager *m = c->manager;
-        const char *home = caller_home(c);
+        const char *home = api_caller_home(c);
         char where[4096], proc_rel[CGM_PATH_MAX + 1], api[API_PATH_MAX], what[32];
         ProcInfo info;
         int r;
@@ -817,7 +772,7 @@ int api_move_self(MethodCall *c)
 int api_proc_cgroup(MethodCall *c)
 {
         Manager *m = c->manager;
-        const char *home = caller_home(c);
+        const char *home = api_caller_home(c);
         _cleanup_close_ int pidfd = -1;
         char where[4096], shown[4096], rel[CGM_PATH_MAX + 1];
         const char *wp = shown;

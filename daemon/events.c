@@ -39,18 +39,15 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "auth.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "events.h"
 #include "log.h"
 #include "methods.h"
-#include "nsview.h"
 #include "peer.h"
 #include "protocol.h"
 #include "reply.h"
-#include "systemd.h"
 #include "text.h"
 
 #define EV_PATH_MAX (CGM_PATH_MAX + 1400)
@@ -961,37 +958,6 @@ void events_peer_gone(Manager *m, Peer *p)
         p->events = NULL;
 }
 
-/* @input resolved and authorized for reading, like Stat; a refusal is audited. */
-static int ev_resolve(MethodCall *c, const char *input, char *rel, size_t n)
-{
-        Manager *m = c->manager;
-        Peer *p = c->peer;
-        const char *home = p->principal.is_root
-                                   ? ""
-                                   : nsview_scope(&p->ns, home_lookup(&m->homes, p->principal.uid));
-        char host[EV_PATH_MAX];
-        int r;
-
-        if (strlen(input) > CGM_PATH_MAX)
-                return cgm_error_set(c->error, -ENAMETOOLONG, CGM_ERR_INVALID_NAME,
-                                     "path is longer than %d bytes", CGM_PATH_MAX);
-        if (!home && systemd_active(m) && !p->ns.cgroup_root && !p->ns.cgroup_root_unknown)
-                r = systemd_refuse(c, input);
-        else {
-                r = nsview_path_in(&p->ns, input, host, sizeof(host), c->error);
-                if (r == 0)
-                        r = auth_resolve(m->cgfs.base_api, home, host, rel, n, c->error);
-                if (r == 0)
-                        r = auth_check(&p->principal, m->cgfs.base_api, home, rel, AUTH_READ,
-                                       c->error);
-        }
-        /* Watching another's cgroups is what an administrator wants to know about. */
-        if (r < 0 && (r == -EACCES || r == -EPERM))
-                audit_write_why(p->principal.uid, p->pid, "Subscribe", input, "", r,
-                                c->error->name, c->error->msg);
-        return r;
-}
-
 int api_subscribe(MethodCall *c)
 {
         Manager *m = c->manager;
@@ -1027,7 +993,9 @@ int api_subscribe(MethodCall *c)
                 kinds |= k;
                 dbus_message_iter_next(&arr);
         }
-        r = ev_resolve(c, path, rel, sizeof(rel));
+        /* Authorized like Stat; a refusal is audited, unlike a read's: watching another
+         * user's cgroups is what an administrator wants to know about. */
+        r = api_resolve(c, path, AUTH_READ, true, rel, sizeof(rel));
         if (r < 0)
                 return r;
         r = cg_exists(&m->cgfs, rel, c->error);
@@ -1061,7 +1029,7 @@ int api_subscribe(MethodCall *c)
                 p->events = ep;
         }
         cgfs_api_path(&m->cgfs, rel, host, sizeof(host));
-        nsview_path_out(&p->ns, host, shown, sizeof(shown));
+        api_caller_path(c, rel, shown, sizeof(shown));
         r = ev_listener_add(m, rel, kinds, &l);
         if (r == -ENOSPC)
                 return cgm_error_set(c->error, r, CGM_ERR_LIMIT_EXCEEDED,

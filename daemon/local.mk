@@ -29,7 +29,7 @@ daemon_libcgmd_la_SOURCES = \
 	daemon/server.h daemon/server.c \
 	daemon/reply.h daemon/reply.c \
 	daemon/methods.h daemon/methods.c \
-	daemon/api-layout.c \
+	daemon/api-layout.c daemon/api-path.c \
 	daemon/api-cgroup.c \
 	daemon/events.h daemon/events.c daemon/events-v1.c \
 	daemon/notify-tty.h daemon/notify-tty.c

@@ -5,6 +5,7 @@
 #include <dbus/dbus.h>
 #include <stdbool.h>
 
+#include "auth.h"
 #include "context.h"
 #include "error.h"
 
@@ -43,6 +44,23 @@ typedef struct Method {
 
 /** methods_filter() - libdbus filter installed on every connection; @data is the Peer */
 DBusHandlerResult methods_filter(DBusConnection *conn, DBusMessage *msg, void *data);
+
+/* Paths of a request, api-path.c (shared by the handlers and Subscribe) */
+/**
+ * api_resolve() - a path from the wire, read in the caller's cgroup namespace, resolved against
+ * its home (root: the base) and authorized for @action
+ * @audit_read: audit a refused read too (a refused change always is)
+ * @rel, @n:    the result, relative to the base
+ *
+ * Return: 0, or a negative errno with @c's error filled.
+ */
+int api_resolve(MethodCall *c, const char *input, AuthAction action, bool audit_read, char *rel,
+                size_t n);
+/** api_caller_home() - the caller's home as the base-relative resolution sees it: "" for
+ * root, NULL without one (or outside the caller's cgroup namespace) */
+const char *api_caller_home(MethodCall *c);
+/** api_caller_path() - @rel (relative to the base) as the caller's cgroup namespace shows it */
+const char *api_caller_path(MethodCall *c, const char *rel, char *out, size_t n);
 
 /* Handlers, api-cgroup.c */
 /** api_cgroup_jobs_init() - start the threads for kernel writes that may block */
