@@ -35,20 +35,29 @@ watch_start() {
 	BG_PIDS+=("$!")
 	printf -v "$var" '%s' "$!"
 }
-# poke CGROUP: a process of A's in CGROUP that exits at once: populated, then empty.
-poke() { run_in "$UID_A" "user-A/$1" true; }
 # poke_until CGROUP OUT PATTERN: once the watcher says it is subscribed (`Watching PATH.` on
-# its stderr, OUT.err), one poke; then OUT must get a line matching PATTERN (bounded wait).
-poke_until() { local i
+# its stderr, OUT.err), a process of A's enters CGROUP and stays until OUT has a line matching
+# PATTERN or a second has passed, then leaves; OUT must then get the line (bounded wait).
+# cgmd reports the state it reads after the kernel's notification, so a process that comes
+# and goes before cgmd reads (a slow daemon, valgrind) shows as no change at all: the process
+# stays long enough to be seen, and the whole is tried three times.
+poke_until() { local i try holder
 	for ((i = 0; i < WAIT_TENTHS * 4; i++)); do
 		grep -q '^Watching ' "$2.err" 2>/dev/null && break
 		sleep 0.05
 	done
 	grep -q '^Watching ' "$2.err" || { diag "no Watching line: $(cat "$2.err")"; return 1; }
-	poke "$1"
-	for ((i = 0; i < WAIT_TENTHS; i++)); do
-		grep -Eq -- "$3" "$2" && return 0
-		sleep 0.1
+	for ((try = 0; try < 3; try++)); do
+		spawn_as_in holder "$UID_A" "user-A/$1" sleep 60
+		for ((i = 0; i < 10; i++)); do
+			grep -Eq -- "$3" "$2" && break
+			sleep 0.1
+		done
+		kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+		for ((i = 0; i < WAIT_TENTHS; i++)); do
+			grep -Eq -- "$3" "$2" && return 0
+			sleep 0.1
+		done
 	done
 	return 1
 }
