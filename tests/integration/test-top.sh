@@ -21,7 +21,7 @@ T=$BASE/top
 on_tty() {
 	local cmd
 	printf -v cmd '%q ' "$@"
-	timeout 20 script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
+	timeout 20 script -qec "exec $cmd" /dev/null </dev/null | tr -d '\r'
 	return "${PIPESTATUS[0]}"
 }
 # json_lines FILE: every line of FILE is one complete JSON text (RFC 8259), checked by a
@@ -170,8 +170,10 @@ two_frames() { [ "$(frames "$1")" -ge 2 ]; }
 live_view() {
 	local out=$1 keys=$2; shift 2
 	: >"$out"
+	# exec: script runs the command with $SHELL -c, and dash (Debian's sh) stays as cgm's
+	# parent in the terminal's foreground group, where a Ctrl-C would end it with 130.
 	{ wait_until two_frames "$out"; printf '%b' "$keys"; } |
-		timeout 30 script -qec "${STTY:+stty $STTY; }$(printf '%q ' "$CGM" "$@")" /dev/null >"$out" 2>&1
+		timeout 30 script -qec "${STTY:+stty $STTY; }exec $(printf '%q ' "$CGM" "$@")" /dev/null >"$out" 2>&1
 }
 if [ -n "$HAVE_SCRIPT" ]; then
 live_view "$TEST_TMP/live.out" q top -d 0.2 top
