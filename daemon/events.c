@@ -27,8 +27,13 @@
  *
  * On cgroup v1, memory.oom_control notifies through an eventfd (events-v1.c); v1 pids.events
  * is never notified, and v1 has no populated or frozen notification: Subscribe says so.
+ *
+ * When the kernel's inotify queue overflows (fs.inotify.max_queued_events), the dropped
+ * notifications are made up for by reading every watched file again and checking that every
+ * watched cgroup still exists: a subscriber gets the changes it would have got, merged.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +47,7 @@
 #include "auth.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "connect.h"
 #include "events.h"
 #include "log.h"
 #include "methods.h"
@@ -57,6 +63,8 @@
 #define EV_DRAIN_MS 100
 /* Kinds named in one Subscribe. */
 #define EV_KINDS_MAX 32
+/* An inotify queue overflow is logged at most once in this long, with the count since. */
+#define EV_OVERFLOW_LOG_MS 60000
 
 enum { EV_FILE_CGROUP, EV_FILE_MEMORY, EV_FILE_PIDS, EV_FILES };
 static const char *const ev_file_name[EV_FILES] = { "cgroup.events", "memory.events",
@@ -131,6 +139,9 @@ struct Events {
         Table by_rel;
         EventsPeer *lossy;
         bool drain_armed;
+        uint64_t overflows;          /* inotify queue overflows, each healed by ev_check_all() */
+        uint64_t overflow_logged_ms; /* when the last one was logged: at most one line a minute */
+        uint64_t overflows_logged;
 };
 
 static const char *const kind_names[] = { "populated", "empty",      "oom",     "oom_kill",
@@ -829,8 +840,19 @@ static int ev_inotify_dispatch(LoopSource *src, uint32_t events)
                         ev_refresh_file(m, w->cg, w->file);
                 }
         }
-        if (overflow)
+        if (overflow) {
+                uint64_t now = cgm_monotonic_ms();
+                ev->overflows++;
+                if (!ev->overflow_logged_ms || now - ev->overflow_logged_ms >= EV_OVERFLOW_LOG_MS) {
+                        log_notice("the kernel's inotify queue overflowed (%" PRIu64
+                                   " time(s) since the last such line): every watched cgroup "
+                                   "is read again; raise fs.inotify.max_queued_events if this "
+                                   "repeats", ev->overflows - ev->overflows_logged);
+                        ev->overflow_logged_ms = now;
+                        ev->overflows_logged = ev->overflows;
+                }
                 ev_check_all(m);
+        }
         return 0;
 }
 

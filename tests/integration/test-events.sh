@@ -228,4 +228,48 @@ if [ -n "$V2" ]; then
 	check "cgmd still answers" "$CGM" ping
 fi
 
+# --- the kernel's inotify queue overflows ------------------------------------------------------
+# fs.inotify.max_queued_events is host-wide and read when an inotify fd is made: changed only
+# on a kernel of the tests' own (the VM tier), for cgmd's start. With cgmd stopped, 24 cgroups
+# are frozen, each notifying its own cgroup.events, and a watched one is removed: more than the
+# queue's 16 events, so the rest, the removal last, are dropped for one IN_Q_OVERFLOW.
+if [ -n "$V2" ] && [ "${CGM_TEST_OWN_KERNEL:-0}" = 1 ] && [ -w /proc/sys/fs/inotify/max_queued_events ]; then
+	stop_daemon; rc=$?
+	check "cgmd stops for a restart with a small inotify queue (exit $rc)" test "$rc" = 0
+	QMAX=$(cat /proc/sys/fs/inotify/max_queued_events)
+	echo 16 >/proc/sys/fs/inotify/max_queued_events
+	start_daemon; rc=$?
+	echo "$QMAX" >/proc/sys/fs/inotify/max_queued_events
+	check "cgmd starts with an inotify queue of 16 events" test "$rc" = 0
+	"$CGM" create ov >/dev/null
+	OVS=()
+	for i in $(seq 1 24) gone; do
+		"$CGM" create "ov/c$i" >/dev/null
+		"$SUBSCRIBER" "$SOCK" "ov/c$i" frozen removed >"$TEST_TMP/ov$i.out" 2>&1 &
+		OVS+=($!); BG_PIDS+=($!)
+	done
+	subscribed=0
+	for i in $(seq 1 24) gone; do
+		wait_until grep -q '^subscribed 1$' "$TEST_TMP/ov$i.out" && subscribed=$((subscribed + 1))
+	done
+	check "25 subscribers, one for each of ov/c1..c24 and ov/cgone ($subscribed)" test "$subscribed" = 25
+	kill -STOP "$DAEMON_PID"
+	for i in $(seq 1 24); do echo 1 >"$V2/ov/c$i/cgroup.freeze"; done
+	rmdir "$V2/ov/cgone"
+	kill -CONT "$DAEMON_PID"
+	frozen=0
+	for i in $(seq 1 24); do
+		saw "ov$i" "^1 $API_BASE/ov/c$i frozen " && frozen=$((frozen + 1))
+	done
+	check "after the overflow every one of the 24 subscribers gets its frozen ($frozen)" test "$frozen" = 24
+	check "and the one whose cgroup was removed gets removed" saw ovgone "^1 $API_BASE/ov/cgone removed "
+	check "cgmd logs the overflow and what it does about it" \
+		wait_until grep -q "inotify queue overflowed (1 time(s) since the last such line): every watched cgroup is read again" "$TEST_TMP/cgmd.log"
+	for p in "${OVS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for i in $(seq 1 24); do echo 0 >"$V2/ov/c$i/cgroup.freeze"; done
+	check "cgmd still answers" "$CGM" ping
+else
+	ok "# SKIP an inotify queue overflow: changes fs.inotify.max_queued_events, done only on the tests' own kernel (make check-vm)"
+fi
+
 finish

@@ -23,6 +23,9 @@ export SUBSCRIBER=/cgm/bin/subscriber PTYRUN=/cgm/bin/ptyrun
 export DIRECT_PROBE=/cgm/bin/direct-probe
 # test-sessions.sh (run-vm.sh copies them when the build has them; the test skips otherwise)
 export PAM_CGM=/cgm/lib/pam_cgm.so PAM_SESSION=/cgm/bin/pam-session
+# This VM's kernel is the tests' own: a test may change a host-wide setting for a while (never
+# done on a shared host). test-events.sh: fs.inotify.max_queued_events.
+export CGM_TEST_OWN_KERNEL=1
 per_test=${CGM_VM_TEST_TIMEOUT:-90}
 mkdir -p "$out"
 
