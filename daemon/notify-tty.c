@@ -580,8 +580,10 @@ static void notice_send(Manager *m, Session *s, unsigned kills, const OomRecord 
         if (extra)
                 snprintf(more, sizeof(more), " (and %u more OOM kill%s since the last notice)",
                          extra, extra == 1 ? "" : "s");
-        snprintf(line, sizeof(line), "cgm: the kernel killed %s in %s: %s%s; see: cgm stat %s\r\n",
-                 what, s1, why, more, see);
+        /* CR LF first, as wall(1) and write(1) do: the cursor may be after a shell's prompt. */
+        snprintf(line, sizeof(line),
+                 "\r\ncgm: the kernel killed %s in %s: %s%s; see: cgm stat %s\r\n", what, s1,
+                 why, more, see);
         r2 = tty_write(m, s, line);
         if (r2 < 0) {
                 log_debug("no OOM notice for session %s on `%s`: %s", s->id, s->tty,

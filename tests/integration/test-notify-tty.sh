@@ -76,7 +76,7 @@ login() {
 	local n=$1 user=$2 owner=$3 tty=${4:-} fd
 	mkfifo "$TEST_TMP/$n.in"
 	"$PTYRUN" ${owner:+--owner "$owner"} "$TEST_TMP/$n.pty" -- bash -c \
-		'echo "$PTYRUN_TTY" >"$6"; exec "$1" -t "${2:-$PTYRUN_TTY}" /etc/pam.d cgm-tty "$3" <"$4" >"$5" 2>&1' \
+		'echo "$PTYRUN_TTY" >"$6"; printf "\$ "; exec "$1" -t "${2:-$PTYRUN_TTY}" /etc/pam.d cgm-tty "$3" <"$4" >"$5" 2>&1' \
 		_ "$PAM_SESSION" "$tty" "$user" "$TEST_TMP/$n.in" "$TEST_TMP/$n.log" "$TEST_TMP/$n.name" \
 		>/dev/null 2>>"$TEST_TMP/ptyrun.err" &
 	PID[$n]=$!
@@ -142,6 +142,9 @@ check "it names the process and its pid" grep -q "killed memhog (pid $A1_PID) in
 check "it names the session's cgroup" grep -qF " in $API_BASE/$(leaf a1 $U_ALICE): " <<<"$LINE"
 check "it names the limit and where it is set" grep -qF "memory.max 32M of $API_BASE/user-$U_ALICE reached" <<<"$LINE"
 check "it says how to see more" grep -qF "; see: cgm stat $API_BASE/user-$U_ALICE" <<<"$LINE"
+# The pty shows "$ " (login() leaves it as a shell's prompt would), then the notice.
+check "it starts with CR LF, on a line of its own after a prompt, as wall writes" \
+	test "$(head -c 9 "$TEST_TMP/a1.pty" | od -An -tx1 | tr -d ' \n')" = 24200d0a63676d3a20
 check "it ends in CR LF, as wall writes" bash -c "tail -c 2 '$TEST_TMP/a1.pty' | od -An -c | grep -q '\\\\r  *\\\\n'"
 
 # --- the rate limit: one line per 10 s per session -------------------------------------------
