@@ -144,6 +144,7 @@ remove_tree() {
 
 stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
+	kill -CONT "$DAEMON_PID" 2>/dev/null # a test may have stopped it (test-events.sh)
 	kill -TERM "$DAEMON_PID" 2>/dev/null
 	local rc=0
 	wait "$DAEMON_PID" || rc=$?
