@@ -295,7 +295,7 @@ static int ev_watch_add(Manager *m, const char *path, uint32_t mask, EventsCgrou
                         const char *dir_rel, EvWatch **wp)
 {
         Events *ev = m->events;
-        int wd = inotify_add_watch(ev->inotify.fd, path, mask);
+        int wd = events_add_watch(ev->inotify.fd, path, mask);
         EvWatch *w;
 
         if (wd < 0)

@@ -12,7 +12,10 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
 
 #include "context.h"
 #include "error.h"
@@ -37,6 +40,20 @@ typedef enum EventKind {
 const char *events_kind_name(EventKind kind);
 /** events_kind_parse() - the kind named @name, or 0 */
 EventKind events_kind_parse(const char *name);
+
+/**
+ * events_add_watch() - inotify_add_watch(), for every watch cgmd takes (the sessions' and this
+ * room's). Under CGMD_TEST_NO_WATCHES (test only) it fails with ENOSPC, as the kernel does at
+ * fs.inotify.max_user_watches. Inline: session.c uses it without linking this room.
+ */
+static inline int events_add_watch(int fd, const char *path, uint32_t mask)
+{
+        if (getenv("CGMD_TEST_NO_WATCHES")) {
+                errno = ENOSPC;
+                return -1;
+        }
+        return inotify_add_watch(fd, path, mask);
+}
 
 /** events_init() - the room's inotify fd (and v1 eventfds) on the manager's loop */
 int events_init(Manager *m, CgmError *e);

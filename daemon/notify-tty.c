@@ -85,6 +85,7 @@ struct NotifyTty {
         unsigned window_lines; /* ... and the lines written in it */
         LoopSource timer;      /* notices waiting for their kmsg line */
         bool timer_armed;
+        bool warned_watches;   /* fs.inotify.max_user_watches was reached: said once */
 };
 
 static uint64_t now_ns(void)
@@ -704,6 +705,13 @@ void notify_tty_session_start(Manager *m, Session *s)
                 s->oom_listener = NULL;
                 log_debug("no OOM notices for session %s: cannot watch its leaf: %s", s->id,
                           strerror(-r));
+                /* Every login past the limit would say it: once per run is enough. */
+                if (r == -ENOSPC && !m->notify_tty->warned_watches) {
+                        m->notify_tty->warned_watches = true;
+                        log_warning("no OOM notices for sessions past fs.inotify.max_user_watches "
+                                    "(each session with a terminal takes a watch for them); "
+                                    "raise it to have them");
+                }
         }
 }
 

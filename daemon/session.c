@@ -58,6 +58,7 @@
 #include "audit.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "events.h"
 #include "home.h"
 #include "log.h"
 #include "name.h"
@@ -152,12 +153,7 @@ static int events_watch(Manager *m, const char *rel)
                 return -1;
         h = &m->cgfs.h[m->cgfs.v2];
         snprintf(path, sizeof(path), "%s%s/%s/cgroup.events", h->mount_point, h->base_path, rel);
-        /* Test only (tests/integration): act as if fs.inotify.max_user_watches were reached. */
-        if (getenv("CGMD_TEST_NO_WATCHES")) {
-                errno = ENOSPC;
-                wd = -1;
-        } else
-                wd = inotify_add_watch(m->inotify.fd, path, IN_MODIFY);
+        wd = events_add_watch(m->inotify.fd, path, IN_MODIFY);
         if (wd < 0 && errno == ENOSPC) {
                 /* Every login past the limit would log this: once is enough. The leaf is
                  * still removed, by the periodic check instead of at once. */

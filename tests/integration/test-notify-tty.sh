@@ -226,6 +226,23 @@ check "a login naming ttyS78, a FIFO alice owns: an OOM kill ..." oom f2 "$U_ALI
 check "... is refused without blocking" handled f2 "Inappropriate ioctl"
 check "cgmd still answers" "$CGM" ping
 
+# --- past fs.inotify.max_user_watches ----------------------------------------------------------
+# CGMD_TEST_NO_WATCHES (test only) makes every inotify watch of cgmd fail with ENOSPC.
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+CGMD_TEST_NO_WATCHES=1 start_daemon -d -c "$CONF" || { not_ok "cgmd starts with no inotify watches"; finish; exit 1; }
+ok "cgmd starts as if fs.inotify.max_user_watches were reached"
+login w1 alice "$U_ALICE"
+login w2 alice "$U_ALICE"
+check "logins past the limit still succeed" test -n "${SID[w1]}" -a -n "${SID[w2]}"
+n_warn=$(grep -c 'no OOM notices for sessions past fs.inotify.max_user_watches' "$TEST_TMP/cgmd.log")
+check "cgmd says once, not per session, that they get no OOM notices and what to raise ($n_warn)" test "$n_warn" = 1
+as_uid "$U_ALICE" timeout 10 "$CGM" watch >"$TEST_TMP/w.out" 2>"$TEST_TMP/w.err"
+rc=$?
+check "a subscription past the limit is refused, naming it (exit $rc: $(cat "$TEST_TMP/w.err"))" \
+	bash -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'fs.inotify.max_user_watches is reached' '$TEST_TMP/w.err'"
+logout w1; logout w2
+check "those logins end cleanly too" bash -c "grep -l '^close=0' $TEST_TMP/{w1,w2}.log | wc -l | grep -qx 2"
+
 for n in a1 a2 b1 c1 f1 f2; do logout "$n"; done
 check "every login ended cleanly" bash -c "grep -l '^close=0' $TEST_TMP/{a1,a2,b1,c1,f1,f2}.log | wc -l | grep -qx 6"
 finish
