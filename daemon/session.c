@@ -353,8 +353,17 @@ static void home_timer_soon(Manager *m)
                 (void)timerfd_settime(m->home_timer.fd, 0, &its, NULL);
 }
 
-/* Remove @uid's login home @home now (it is empty and nothing keeps it). */
-static void home_remove_now(Manager *m, uid_t uid, const char *home)
+/* The sweep runs at the fast pace while a removal waits for a retry (Session.retry). */
+static void sweep_retry(Manager *m)
+{
+        if (!m->sweep_fast)
+                sweep_pace(m, true);
+}
+
+/* Remove @uid's login home @home now (cgroup2 shows it empty and nothing keeps it). -EBUSY:
+ * a process is still in one of its v1 directories, which tell nothing when it leaves; the
+ * caller keeps a retrying wait. */
+static int home_remove_now(Manager *m, uid_t uid, const char *home)
 {
         CgmError e = CGM_ERROR_NULL;
         char api[CGM_PATH_MAX + 1100], rel[CGM_PATH_MAX + 1];
@@ -363,12 +372,17 @@ static void home_remove_now(Manager *m, uid_t uid, const char *home)
         snprintf(rel, sizeof(rel), "%s", home); /* home_forget_below() frees @home */
         api_of(m, rel, api, sizeof(api));
         r = cg_remove(&m->cgfs, rel, true, false, &e);
+        if (r == -EBUSY) {
+                log_debug("cannot remove `%s` of uid %u yet: %s", api, (unsigned)uid, e.msg);
+                return r;
+        }
         audit_write(0, getpid(), "cleanup", api, "home", r);
         if (r == 0)
                 home_forget_below(&m->homes, rel);
         else
                 log_warning("cannot remove `%s` of uid %u after its last session: %s", api,
                             (unsigned)uid, e.msg);
+        return r;
 }
 
 /* Does anything keep @uid's home: a session, root's making it, the user lingering? */
@@ -405,20 +419,21 @@ static void home_after_session(Manager *m, uid_t uid, const char *user)
                 if (w->uid == uid)
                         return; /* already waiting */
         populated = grace == 0 && subtree_populated(m, home);
-        if (grace == 0 && !populated) {
-                home_remove_now(m, uid, home);
+        if (grace == 0 && !populated && home_remove_now(m, uid, home) != -EBUSY)
                 return;
-        }
         w = calloc(1, sizeof(*w));
         if (!w)
                 return; /* out of memory: the home stays until a restart finds it */
         w->uid = uid;
         w->wd = populated ? events_watch(m, home) : -1;
         w->until_ns = grace ? now_ns() + (uint64_t)grace * 1000000ULL : 0;
+        w->retry = grace == 0 && !populated;
         w->next = m->home_waits;
         m->home_waits = w;
         api_of(m, home, api, sizeof(api));
-        if (populated)
+        if (w->retry)
+                sweep_retry(m);
+        else if (populated)
                 log_info("the last session of uid %u ended; `%s` still holds processes and is "
                          "removed once they exit",
                          (unsigned)uid, api);
@@ -449,8 +464,14 @@ static void session_removed(Manager *m, Session *s, int r, const CgmError *e)
         api_of(m, s->rel, api, sizeof(api));
         if (r < 0 && r != -ENOENT) {
                 /* Repopulated in between, or the user left an empty child that a racing
-                 * process entered: try again at the next event or sweep. */
+                 * process entered: try again at the next event or sweep. A process still
+                 * in a v1 leaf of a hybrid host gives no event when it leaves: the fast
+                 * sweep looks again (session_check() ends that once cgroup2 has one). */
                 log_debug("cannot remove `%s` yet: %s", api, e->msg);
+                if (r == -EBUSY) {
+                        s->retry = true;
+                        sweep_retry(m);
+                }
                 return;
         }
         audit_write(0, getpid(), "cleanup", api, s->id, 0);
@@ -465,8 +486,12 @@ static void session_try_remove(Manager *m, Session *s)
         CgmError e = CGM_ERROR_NULL;
         int r;
 
-        if (s->cleanup || session_populated(m, s))
-                return; /* a worker removes it already, or it is in use */
+        if (s->cleanup)
+                return; /* a worker removes it already */
+        if (session_populated(m, s)) {
+                s->retry = false; /* in use: its emptying is an event again */
+                return;
+        }
         r = cg_remove(&m->cgfs, s->rel, true, false, &e);
         session_removed(m, s, r, &e);
 }
@@ -517,8 +542,12 @@ static void session_check(Manager *m, Session *s)
                 session_try_remove(m, s); /* no threads (a test harness): inline */
                 return;
         }
-        if (s->cleanup || session_populated(m, s))
+        if (s->cleanup)
                 return;
+        if (session_populated(m, s)) {
+                s->retry = false; /* its emptying is an event again */
+                return;
+        }
         c = calloc(1, sizeof(*c) + l);
         if (!c) {
                 session_try_remove(m, s);
@@ -539,10 +568,10 @@ static void session_check(Manager *m, Session *s)
 #define HOME_BUDGET_NS 1000000ULL
 
 /* Remove the homes whose grace is over and which hold no process; watch those that still
- * do. Without a system call for a home still in its grace (this runs at every inotify event).
- * When the budget runs out before a removal, the timer is armed to come back at once for the
- * rest. */
-static void homes_check_waits(Manager *m)
+ * do. Without a system call for a home still in its grace (this runs at every inotify event),
+ * and a removal put off by a v1 directory is tried again only by the sweep (@sweep). When the
+ * budget runs out before a removal, the timer is armed to come back at once for the rest. */
+static void homes_check_waits(Manager *m, bool sweep)
 {
         uint64_t now = now_ns();
 
@@ -551,7 +580,7 @@ static void homes_check_waits(Manager *m)
                 char user[256];
                 uid_t uid = w->uid;
                 next = w->next;
-                if (home && w->until_ns > now)
+                if (home && (w->until_ns > now || (w->retry && !sweep)))
                         continue;
                 if (home)
                         home_user_name(m, home, user, sizeof(user));
@@ -560,6 +589,7 @@ static void homes_check_waits(Manager *m)
                         continue;
                 }
                 if (subtree_populated(m, home)) {
+                        w->retry = false; /* its emptying is an event again */
                         if (w->wd < 0) {
                                 char api[CGM_PATH_MAX + 1100];
                                 w->wd = events_watch(m, home);
@@ -574,8 +604,12 @@ static void homes_check_waits(Manager *m)
                         home_timer_soon(m); /* only for removals: each one ends a wait */
                         return;
                 }
-                home_wait_free(m, w); /* only @w: home_remove_now() touches no wait */
-                home_remove_now(m, uid, home);
+                if (home_remove_now(m, uid, home) == -EBUSY) { /* touches no wait */
+                        w->retry = true;
+                        sweep_retry(m);
+                        continue;
+                }
+                home_wait_free(m, w);
         }
         /* The timer is not re-armed here: armed for a wait that is gone, it fires for nothing
          * and home_timer_dispatch() arms it for the next. */
@@ -589,7 +623,7 @@ static int home_timer_dispatch(LoopSource *src, uint32_t events)
         (void)events;
         (void)!read(src->fd, &n, sizeof(n));
         home_timer_arm(m); /* for the next deadline; homes_check_waits() may make it sooner */
-        homes_check_waits(m);
+        homes_check_waits(m, false);
         return 0;
 }
 
@@ -668,7 +702,7 @@ static int check_dispatch(LoopSource *src, uint32_t events)
                         session_check(m, s);
                 } else if (m->check_sweep) {
                         m->check_sweep = false;
-                        homes_check_waits(m);
+                        homes_check_waits(m, true);
                 } else
                         break;
         } while (now_ns() - start < CHECK_BUDGET_NS);
@@ -704,24 +738,27 @@ static int inotify_dispatch(LoopSource *src, uint32_t events)
         if (overflow)
                 sessions_check_all(m);
         else
-                homes_check_waits(m);
+                homes_check_waits(m, false);
         return 0;
 }
 
 static int sweep_dispatch(LoopSource *src, uint32_t events)
 {
         Manager *m = container_of(src, Manager, sweep);
-        bool unwatched = false;
+        bool fast = false;
         uint64_t n;
 
         (void)events;
         (void)!read(src->fd, &n, sizeof(n));
         sessions_check_all(m);
         if (m->sweep_fast) {
-                /* Back to the slow pace once every session has its watch again. */
-                for (Session *s = m->sessions; s && !unwatched; s = s->next)
-                        unwatched = s->wd < 0;
-                if (!unwatched)
+                /* Back to the slow pace once every session has its watch again and none
+                 * waits for a retry of its removal. */
+                for (Session *s = m->sessions; s && !fast; s = s->next)
+                        fast = s->wd < 0 || s->retry;
+                for (HomeWait *w = m->home_waits; w && !fast; w = w->next)
+                        fast = w->retry;
+                if (!fast)
                         sweep_pace(m, false);
         }
         return 0;

@@ -22,6 +22,9 @@ struct Session {
         uid_t uid;
         int wd; /* inotify watch on its cgroup.events, -1 */
         bool closed;
+        /* its removal failed while cgroup2 showed it empty (a process still in a v1 leaf,
+         * which notifies nothing): the sweep runs at the fast pace until it is gone */
+        bool retry;
         bool oom_notice; /* the policy's oom_notice for its user (at login, at each Reload) */
         unsigned notices_missed; /* OOM kills not told on its tty (rate limit, notify-tty.c) */
         bool notice_look;        /* its kernel log lines are awaited (notify-tty.c) */
@@ -47,6 +50,7 @@ typedef struct HomeWait {
         uid_t uid;
         int wd;           /* inotify watch on the home's cgroup.events once it must empty, -1 */
         uint64_t until_ns; /* CLOCK_MONOTONIC end of the grace; 0: none */
+        bool retry; /* its removal found a process in a v1 part (see Session.retry) */
 } HomeWait;
 
 /**
