@@ -57,7 +57,8 @@ typedef struct Manager {
         Session *check_cursor;  /* where the next batch of the periodic check starts */
         bool check_sweep;       /* a periodic check is under way (from check_cursor on) */
         bool check_armed;       /* check_work is readable */
-        bool sweep_fast;        /* sessions without a watch: the sweep runs as on v1 */
+        bool sweep_fast;        /* sessions without a watch, or retries: the sweep runs as on v1 */
+        bool watch_limit_told;  /* max_user_watches reached: said once (session.c) */
         unsigned n_cleanups;    /* leaf removals on the cgroup workers */
         LoopSource check_work;  /* eventfd: readable while the queue or a sweep has work */
         uint64_t next_session_serial;

@@ -144,7 +144,6 @@ static void sweep_pace(Manager *m, bool fast)
 
 static int events_watch(Manager *m, const char *rel)
 {
-        static bool warned_limit;
         const Hierarchy *h;
         char path[4096];
         int wd;
@@ -157,13 +156,13 @@ static int events_watch(Manager *m, const char *rel)
         if (wd < 0 && errno == ENOSPC) {
                 /* Every login past the limit would log this: once is enough. The leaf is
                  * still removed, by the periodic check instead of at once. */
-                if (!warned_limit)
+                if (!m->watch_limit_told)
                         log_warning("cannot watch `%s`: fs.inotify.max_user_watches is reached; "
                                     "sessions past it are cleaned up by the periodic check, "
                                     "every %u s while there are such sessions, instead of at "
                                     "once",
                                     path, CGM_SWEEP_LEGACY_MS / 1000);
-                warned_limit = true;
+                m->watch_limit_told = true;
         } else if (wd < 0)
                 log_warning("cannot watch `%s`: %m; relying on the periodic check", path);
         if (wd < 0 && !m->sweep_fast)
