@@ -207,7 +207,10 @@ check "... gives a third line on her pty" wait_until has_notices a1 3
 # CGMD_TEST_DEV points cgmd at a directory of the test's in place of /dev (test only).
 mkdir -p "$TEST_TMP/dev/pts"
 ln -s "${PTY[a1]}" "$TEST_TMP/dev/pts/${PTY[a1]#/dev/pts/}"
-kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+# The first cgmd's exit status carries valgrind's verdict on it (CGM_TEST_VALGRIND).
+if stop_daemon; then ok "cgmd exits cleanly on SIGTERM${CGM_TEST_VALGRIND:+ (valgrind: no leak, no error)}"
+else not_ok "cgmd exits cleanly on SIGTERM"; diag "$(tail -n 20 "$TEST_TMP/cgmd.log")"
+	[ -f "$TEST_TMP/valgrind.log" ] && diag "$(cat "$TEST_TMP/valgrind.log")"; fi
 export CGMD_TEST_DEV=$TEST_TMP/dev
 start_daemon -d -c "$CONF" || { not_ok "cgmd starts with CGMD_TEST_DEV"; finish; exit 1; }
 unset CGMD_TEST_DEV
