@@ -23,12 +23,8 @@ export CGM_SOCKET="$SOCK"
 # Test principals: uids that no account on a build machine uses.
 UID_A=61001
 UID_B=61002
-# Timeouts for bounded waits, in tenths of a second. Under valgrind (CGM_TEST_VALGRIND=1)
-# cgmd runs many times slower and a login alone has taken over 5 s on a loaded machine, so
-# every bounded wait is three times as long there; a plain run keeps the times that checks name.
-WAIT_DEFAULT=50
-[ "${CGM_TEST_VALGRIND:-0}" = 1 ] && WAIT_DEFAULT=150
-WAIT_TENTHS=$WAIT_DEFAULT
+# Timeouts for bounded waits, in tenths of a second.
+WAIT_TENTHS=50
 
 n_test=0
 n_failed=0

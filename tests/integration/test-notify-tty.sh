@@ -74,6 +74,10 @@ check "... and yes for alice, by default" bash -c "'$CGM' policy explain alice 2
 declare -A SID PTY FD PID
 login() {
 	local n=$1 user=$2 owner=$3 tty=${4:-} fd
+	# A name used again (the loop over PAM_TTY values) must not find the last login's files:
+	# its "ready" would end the wait below, before this login truncates them, and the checks
+	# would read the last session's id.
+	rm -f "$TEST_TMP/$n".{in,log,name,pty}
 	mkfifo "$TEST_TMP/$n.in"
 	"$PTYRUN" ${owner:+--owner "$owner"} "$TEST_TMP/$n.pty" -- bash -c \
 		'echo "$PTYRUN_TTY" >"$6"; printf "\$ "; exec "$1" -t "${2:-$PTYRUN_TTY}" /etc/pam.d cgm-tty "$3" <"$4" >"$5" 2>&1' \
@@ -174,7 +178,6 @@ for t in ":0" "/dev/pts/../tty" "tty" "pts/1/../2" "/dev/console"; do
 	check "PAM_TTY '$t': a session ..." test -n "${SID[x]}"
 	check "... but no terminal for its notices" handled x "is no terminal name"
 	logout x
-	rm -f "$TEST_TMP/x.in"
 done
 
 # --- PAM_TTY "ssh" (OpenSSH): the terminal is the pty a process of the session has -----------
